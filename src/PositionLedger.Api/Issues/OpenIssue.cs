@@ -1,0 +1,43 @@
+using FluentValidation;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace PositionLedger.Issues;
+
+public sealed record OpenIssue(string? Id, string? Title, string? Description)
+{
+    public sealed class Validator : AbstractValidator<OpenIssue>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.Id).Slug();
+            RuleFor(c => c.Title).Text(Rules.NameMaxLength);
+            RuleFor(c => c.Description).OptionalText(Rules.TextMaxLength);
+        }
+    }
+}
+
+public static class OpenIssueEndpoint
+{
+    private static readonly OpenIssue.Validator Validator = new();
+
+    public static async Task<ProblemDetails> ValidateAsync(OpenIssue command, IQuerySession session, CancellationToken ct)
+    {
+        var problem = Problems.Check(Validator, command);
+        if (problem.IsProblem()) return problem;
+        return await session.LoadAsync<Issue>(command.Id!, ct) is null
+            ? WolverineContinue.NoProblems
+            : Problems.Conflict($"An issue with id '{command.Id}' is already open.");
+    }
+
+    [WolverinePost("/api/issues")]
+    public static (IResult, IStartStream) Post(OpenIssue command)
+    {
+        var opened = new IssueOpened(command.Id!, command.Title!, command.Description);
+        var issue = new Issue(opened.IssueId, opened.Title, opened.Description);
+        return (Results.Created($"/api/issues/{issue.Id}", issue), MartenOps.StartStream<Issue>(Issue.StreamKey(issue.Id), opened));
+    }
+}

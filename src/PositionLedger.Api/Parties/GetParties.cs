@@ -1,0 +1,22 @@
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+
+namespace PositionLedger.Parties;
+
+public static class GetPartiesEndpoint
+{
+    [WolverineGet("/api/parties")]
+    public static Task<IReadOnlyList<Party>> Get(IQuerySession session, CancellationToken ct) =>
+        session.Query<Party>().OrderBy(p => p.Id).ToListAsync(ct);
+}
+
+public static class GetPartyEndpoint
+{
+    [WolverineGet("/api/parties/{id}")]
+    public static async Task<IResult> Get(string id, IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<Party>(id, ct) is { } party
+            ? Results.Ok(party)
+            : Results.Problem(Problems.NotFound($"No party '{id}' is registered."));
+}

@@ -1,0 +1,44 @@
+using FluentValidation;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace PositionLedger.Parties;
+
+public sealed record RegisterParty(string? Id, string? Name, string[]? Aliases)
+{
+    public sealed class Validator : AbstractValidator<RegisterParty>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.Id).Slug();
+            RuleFor(c => c.Name).Text(Rules.NameMaxLength);
+            RuleFor(c => c.Aliases).Must(a => a is null || a.Length <= 20).WithMessage("'aliases' may list at most 20 names.");
+            RuleForEach(c => c.Aliases).Text(Rules.NameMaxLength);
+        }
+    }
+}
+
+public static class RegisterPartyEndpoint
+{
+    private static readonly RegisterParty.Validator Validator = new();
+
+    public static async Task<ProblemDetails> ValidateAsync(RegisterParty command, IQuerySession session, CancellationToken ct)
+    {
+        var problem = Problems.Check(Validator, command);
+        if (problem.IsProblem()) return problem;
+        return await session.LoadAsync<Party>(command.Id!, ct) is null
+            ? WolverineContinue.NoProblems
+            : Problems.Conflict($"A party with id '{command.Id}' is already registered.");
+    }
+
+    [WolverinePost("/api/parties")]
+    public static (IResult, IStartStream) Post(RegisterParty command)
+    {
+        var registered = new PartyRegistered(command.Id!, command.Name!, command.Aliases ?? []);
+        var party = new Party(registered.PartyId, registered.Name, registered.Aliases);
+        return (Results.Created($"/api/parties/{party.Id}", party), MartenOps.StartStream<Party>(Party.StreamKey(party.Id), registered));
+    }
+}

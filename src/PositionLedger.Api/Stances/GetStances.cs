@@ -1,0 +1,69 @@
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using PositionLedger.Infrastructure;
+using PositionLedger.Issues;
+using PositionLedger.Parties;
+using Wolverine.Http;
+
+namespace PositionLedger.Stances;
+
+/// <summary>The two clocks of a read: valid time (asOf) and record time (knownAt), both defaulting to now.</summary>
+public sealed record Clocks(DateTimeOffset AsOf, DateTimeOffset KnownAt)
+{
+    public static ProblemDetails TryRead(string? asOf, string? knownAt, TimeProvider clock, out Clocks clocks)
+    {
+        var now = clock.GetUtcNow();
+        clocks = new Clocks(now, now);
+        var errors = new Dictionary<string, string[]>();
+        DateTimeOffset asOfValue = now, knownAtValue = now;
+        if (asOf is not null && !Instants.TryParseUpperBound(asOf, out asOfValue))
+            errors["asOf"] = [$"'asOf' must be {Instants.FormatHint}."];
+        if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue))
+            errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        clocks = new Clocks(asOfValue, knownAtValue);
+        return Wolverine.Http.WolverineContinue.NoProblems;
+    }
+}
+
+public sealed record PartyStance(string Party, DateTimeOffset AsOf, DateTimeOffset KnownAt, IReadOnlyList<IssueStance> Issues);
+
+public sealed record PartyIssues(string Party, IReadOnlyList<IssueStance> Issues);
+
+public sealed record AllStances(DateTimeOffset AsOf, DateTimeOffset KnownAt, IReadOnlyList<PartyIssues> Parties);
+
+public static class GetPartyStanceEndpoint
+{
+    [WolverineGet("/api/parties/{party}/stance")]
+    public static async Task<IResult> Get(
+        string party, string? asOf, string? knownAt,
+        IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+    {
+        var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
+        if (problem.IsProblem()) return Results.Problem(problem);
+        if (await session.LoadAsync<Party>(party, ct) is null) return Results.Problem(Problems.NotFound($"No party '{party}' is registered."));
+
+        var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
+        var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct);
+        return Results.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
+    }
+}
+
+public static class GetStancesEndpoint
+{
+    [WolverineGet("/api/stances")]
+    public static async Task<IResult> Get(
+        string? asOf, string? knownAt,
+        IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+    {
+        var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
+        if (problem.IsProblem()) return Results.Problem(problem);
+
+        var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
+        var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
+        var stances = await StanceQueries.StancesAsync(db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct);
+        return Results.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,
+            [.. parties.Select(p => new PartyIssues(p, stances.GetValueOrDefault(p) ?? []))]));
+    }
+}

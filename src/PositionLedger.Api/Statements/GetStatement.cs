@@ -1,0 +1,76 @@
+using Marten;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+
+namespace PositionLedger.Statements;
+
+public sealed record SourceView(string Outlet, string? Url, string? PublishedAt);
+
+/// <summary>A statement's content as the API shows it: stance as its word, statedAt with its own precision.</summary>
+public sealed record ContentView(
+    string Party,
+    string Issue,
+    string Stance,
+    string Speaker,
+    string Quote,
+    string StatedAt,
+    SourceView Source,
+    string[] Conditions,
+    ClaimedBy? ClaimedBy)
+{
+    public static ContentView Of(StatementContent c) => new(
+        c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, Instants.Format(c.StatedAt, c.StatedOnDate),
+        new SourceView(c.Source.Outlet, c.Source.Url, c.Source.PublishedAt is { } p ? Instants.Format(p, false) : null),
+        c.Conditions, c.ClaimedBy);
+}
+
+public sealed record RevisionView(
+    long Version,
+    string Kind,
+    long Sequence,
+    DateTimeOffset RecordedAt,
+    string? RecordedBy,
+    string? CorrelationId,
+    string? Reason,
+    string[] ChangedFields,
+    ContentView? Content);
+
+/// <summary>The current content at the top level (the shape a correction sends back), then the history.</summary>
+public sealed record StatementView(
+    string Id,
+    string Party,
+    string Issue,
+    string Stance,
+    string Speaker,
+    string Quote,
+    string StatedAt,
+    SourceView Source,
+    string[] Conditions,
+    ClaimedBy? ClaimedBy,
+    long Version,
+    bool Retracted,
+    IReadOnlyList<RevisionView> Revisions)
+{
+    public static StatementView Of(Statement statement)
+    {
+        var c = ContentView.Of(statement.Content);
+        return new(
+            statement.Id, c.Party, c.Issue, c.Stance, c.Speaker, c.Quote, c.StatedAt, c.Source, c.Conditions, c.ClaimedBy,
+            statement.Version,
+            statement.Retracted,
+            [.. statement.Revisions.Select(r => new RevisionView(
+                r.Version, r.Kind, r.Sequence, r.RecordedAt, r.RecordedBy, r.CorrelationId, r.Reason, r.ChangedFields,
+                r.Content is null ? null : ContentView.Of(r.Content)))]);
+    }
+}
+
+public static class GetStatementEndpoint
+{
+    [WolverineGet("/api/statements/{id}")]
+    public static async Task<IResult> Get(string id, IQuerySession session, CancellationToken ct)
+    {
+        var statement = Guid.TryParse(id, out var guid) ? await session.LoadAsync<Statement>(guid.ToString(), ct) : null;
+        if (statement is null) return Results.Problem(Problems.NotFound($"No statement '{id}' exists."));
+        return Results.Ok(StatementView.Of(statement));
+    }
+}

@@ -1,0 +1,124 @@
+using FluentValidation;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using PositionLedger.Issues;
+using PositionLedger.Parties;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace PositionLedger.Statements;
+
+public sealed record SourceInput(string? Outlet, string? Url, string? PublishedAt);
+
+public sealed record ClaimedByInput(string? Party, string? Speaker);
+
+/// <summary>
+/// A party's stated position on an issue, or (with <see cref="ClaimedBy"/>) another party's claim about it.
+/// Stance and dates arrive as text so that a bad value is reported against its field.
+/// </summary>
+public sealed record StateStatement(
+    string? Party,
+    string? Issue,
+    string? Stance,
+    string? Speaker,
+    string? Quote,
+    string? StatedAt,
+    SourceInput? Source,
+    string[]? Conditions,
+    ClaimedByInput? ClaimedBy)
+{
+    public const int MaxConditions = 20;
+
+    public sealed class Validator : AbstractValidator<StateStatement>
+    {
+        public Validator(TimeProvider clock)
+        {
+            RuleFor(c => c.Party).Slug();
+            RuleFor(c => c.Issue).Slug();
+            RuleFor(c => c.Stance).NotEmpty()
+                .Must(s => s is null || Stances.ByWord.ContainsKey(s))
+                .WithMessage($"'stance' must be one of: {string.Join(", ", Stances.ByWord.Keys)}.");
+            RuleFor(c => c.Speaker).Text(Rules.NameMaxLength);
+            RuleFor(c => c.Quote).Text(Rules.TextMaxLength, multiline: true);
+            RuleFor(c => c.StatedAt).NotEmpty().Instant(clock);
+            RuleFor(c => c.Source).NotNull().SetValidator(new SourceValidator(clock)!);
+            RuleFor(c => c.Conditions).Must(c => c is null || c.Length <= MaxConditions)
+                .WithMessage($"'conditions' may list at most {MaxConditions} conditions.");
+            RuleForEach(c => c.Conditions).Text(Rules.NameMaxLength * 2);
+            RuleFor(c => c.ClaimedBy).SetValidator(new ClaimedByValidator()!);
+            RuleFor(c => c.ClaimedBy!.Party).NotEqual(c => c.Party)
+                .When(c => c.ClaimedBy is not null && c.Party is not null)
+                .OverridePropertyName("claimedBy.party")
+                .WithMessage("A claim is made by another party: 'claimedBy.party' must differ from 'party'.");
+        }
+    }
+
+    private sealed class SourceValidator : AbstractValidator<SourceInput>
+    {
+        public SourceValidator(TimeProvider clock)
+        {
+            RuleFor(s => s.Outlet).Text(Rules.NameMaxLength);
+            RuleFor(s => s.Url).HttpUrl();
+            RuleFor(s => s.PublishedAt).Instant(clock);
+        }
+    }
+
+    private sealed class ClaimedByValidator : AbstractValidator<ClaimedByInput>
+    {
+        public ClaimedByValidator()
+        {
+            RuleFor(c => c.Party).Slug();
+            RuleFor(c => c.Speaker).Text(Rules.NameMaxLength);
+        }
+    }
+
+    /// <summary>The content this command states; call only once it has been validated.</summary>
+    public StatementContent ToContent()
+    {
+        Instants.TryParse(StatedAt, out var statedAt, out var statedOnDate);
+        DateTimeOffset? publishedAt = Instants.TryParse(Source!.PublishedAt, out var published, out _) ? published : null;
+        return new StatementContent(
+            Party!, Issue!, Stances.ByWord[Stance!], Speaker!, Quote!, statedAt, statedOnDate,
+            new Source(Source.Outlet!, Source.Url, publishedAt),
+            Conditions ?? [],
+            ClaimedBy is null ? null : new ClaimedBy(ClaimedBy.Party!, ClaimedBy.Speaker!));
+    }
+}
+
+public static class StateStatementEndpoint
+{
+    public static async Task<ProblemDetails> ValidateAsync(StateStatement command, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        var problem = Problems.Check(new StateStatement.Validator(clock), command);
+        if (problem.IsProblem()) return problem;
+        return await StatementReferences.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
+    }
+
+    [WolverinePost("/api/statements")]
+    public static (IResult, IStartStream) Post(StateStatement command)
+    {
+        var stated = new PositionStated(Guid.CreateVersion7(), command.ToContent());
+        var id = stated.StatementId.ToString();
+        return (
+            Results.Created($"/api/statements/{id}", new StatementAppended(id, 1)),
+            MartenOps.StartStream<Statement>(id, stated));
+    }
+}
+
+public sealed record StatementAppended(string Id, long Version);
+
+/// <summary>A statement may only name registered parties and open issues.</summary>
+public static class StatementReferences
+{
+    public static async Task<ProblemDetails> CheckAsync(IQuerySession session, string party, string issue, string? claimedBy, CancellationToken ct)
+    {
+        var parties = claimedBy is null ? [party] : new[] { party, claimedBy };
+        var known = (await session.LoadManyAsync<Party>(ct, parties)).Select(p => p.Id).ToHashSet();
+        var errors = new Dictionary<string, string[]>();
+        if (!known.Contains(party)) errors["party"] = [$"No party '{party}' is registered."];
+        if (claimedBy is not null && !known.Contains(claimedBy)) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
+        if (await session.LoadAsync<Issue>(issue, ct) is null) errors["issue"] = [$"No issue '{issue}' is open."];
+        return errors.Count == 0 ? WolverineContinue.NoProblems : Problems.Invalid(errors);
+    }
+}
