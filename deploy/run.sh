@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs PositionLedger on http://127.0.0.1:5080 (PORT overrides).
+# With ConnectionStrings__PositionLedger set it uses that database. Otherwise it starts a local PostgreSQL
+# of its own (Debian's server binaries, installed if missing; data kept in .data/postgres across runs,
+# with durable settings) and stops it again when the app stops (Ctrl-C).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+port=${PORT:-5080}
+
+if [ -z "${ConnectionStrings__PositionLedger:-}" ]; then
+  pg_port=${POSITIONLEDGER_PG_PORT:-5433}
+  echo "Starting local PostgreSQL on 127.0.0.1:$pg_port (data in .data/postgres)..."
+  ConnectionStrings__PositionLedger=$(deploy/local-postgres.sh start .data/postgres "$pg_port")
+  export ConnectionStrings__PositionLedger
+  trap 'echo "Stopping local PostgreSQL..."; deploy/local-postgres.sh stop .data/postgres' EXIT
+fi
+
+echo "Building..."
+dotnet build src/PositionLedger.Api -c Release -v quiet --nologo -clp:ErrorsOnly
+app=(dotnet src/PositionLedger.Api/bin/Release/net10.0/PositionLedger.Api.dll)
+
+# Applies the schema and loads the seeds; seeding is idempotent, so a restart appends nothing.
+"${app[@]}" seed seeds
+
+cat <<MSG
+
+PositionLedger is starting on http://127.0.0.1:$port
+  web page:          http://127.0.0.1:$port/
+  stances as of 13 March 2025:
+                     curl 'http://127.0.0.1:$port/api/stances?asOf=2025-03-13'
+  Russia's stance:   curl 'http://127.0.0.1:$port/api/parties/russia/stance?asOf=2025-03-13'
+Press Ctrl-C to stop.
+
+MSG
+"${app[@]}" --urls "http://127.0.0.1:$port"

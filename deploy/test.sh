@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test against a real PostgreSQL and prints one line: "N passed, N failed".
+# With POSITIONLEDGER_TEST_CONNECTION set it uses that database; otherwise it starts a throwaway local
+# PostgreSQL (fsync off: test data only) and removes it afterwards. Extra arguments go to dotnet test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [ -z "${POSITIONLEDGER_TEST_CONNECTION:-}" ]; then
+  pg_dir=.data/test-postgres
+  pg_port=${POSITIONLEDGER_TEST_PG_PORT:-55433}
+  deploy/local-postgres.sh stop "$pg_dir" 2>/dev/null || true
+  rm -rf "$pg_dir"
+  POSITIONLEDGER_TEST_CONNECTION=$(deploy/local-postgres.sh start "$pg_dir" "$pg_port" --throwaway)
+  export POSITIONLEDGER_TEST_CONNECTION
+  trap 'deploy/local-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+fi
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet test PositionLedger.sln --logger "trx" --results-directory "$results" "$@" || status=$?
+
+# dotnet test's own summary is per assembly; sum every .trx into the one line CI reads.
+totals=$(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+  { for (i = 1; i <= NF; i++) { split($i, kv, "="); gsub(/"/, "", kv[2]); sum[kv[1]] += kv[2] } }
+  END { printf "%d %d %d %d", sum["total"], sum["executed"], sum["passed"], sum["failed"] }')
+read -r total executed passed failed <<<"${totals:-0 0 0 0}"
+skipped=$((total - executed))
+if [ "$total" -eq 0 ] && [ "$status" -eq 0 ]; then status=1; echo "No tests ran."; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
