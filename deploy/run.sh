@@ -33,4 +33,9 @@ PositionLedger is starting on http://127.0.0.1:$port
 Press Ctrl-C to stop.
 
 MSG
-"${app[@]}" --urls "http://127.0.0.1:$port"
+# In the background so that Ctrl-C or a TERM to this script stops the app first, then PostgreSQL.
+"${app[@]}" --urls "http://127.0.0.1:$port" &
+app_pid=$!
+trap 'kill -TERM "$app_pid" 2>/dev/null || true' INT TERM
+wait "$app_pid" || true
+wait "$app_pid" 2>/dev/null || true

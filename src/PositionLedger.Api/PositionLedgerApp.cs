@@ -20,7 +20,8 @@ public static class PositionLedgerApp
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json and wwwroot live beside the binaries, wherever the app is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var connectionString = builder.Configuration.GetConnectionString("PositionLedger")
             ?? throw new InvalidOperationException(
                 "No database configured: set ConnectionStrings__PositionLedger, or start the app with deploy/run.sh, which starts a local PostgreSQL.");
