@@ -1,0 +1,133 @@
+using System.Text.Json;
+using FluentValidation;
+using Marten;
+using JasperFx.Events;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+
+namespace PositionLedger.Statements;
+
+/// <summary>
+/// An editorial correction: any statement field may change (party, issue and statedAt included, which
+/// moves the statement). Fields left out keep their value; <c>"claimedBy": null</c> turns a claim into
+/// the party's own statement.
+/// </summary>
+public sealed record CorrectStatement(
+    long? ExpectedVersion,
+    string? Reason,
+    string? Party,
+    string? Issue,
+    string? Stance,
+    string? Speaker,
+    string? Quote,
+    string? StatedAt,
+    SourceInput? Source,
+    string[]? Conditions,
+    JsonElement ClaimedBy)
+{
+    public sealed class Validator : AbstractValidator<CorrectStatement>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.ExpectedVersion).NotNull().GreaterThan(0);
+            RuleFor(c => c.Reason).Text(Rules.NameMaxLength * 5);
+            RuleFor(c => c.ClaimedBy).Must(e => e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object)
+                .WithMessage("'claimedBy' must be an object {party, speaker} or null.");
+        }
+    }
+
+    /// <summary>The statement as it would read after this correction, in the shape a new statement is validated in.</summary>
+    public StateStatement AppliedTo(StatementContent current)
+    {
+        var was = StatementInputs.Of(current);
+        return new StateStatement(
+            Party ?? was.Party,
+            Issue ?? was.Issue,
+            Stance ?? was.Stance,
+            Speaker ?? was.Speaker,
+            Quote ?? was.Quote,
+            StatedAt ?? was.StatedAt,
+            Source ?? was.Source,
+            Conditions ?? was.Conditions,
+            ClaimedBy.ValueKind switch
+            {
+                JsonValueKind.Undefined => was.ClaimedBy,
+                JsonValueKind.Object => ClaimedBy.Deserialize<ClaimedByInput>(JsonSerializerOptions.Web),
+                _ => null,
+            });
+    }
+}
+
+public static class StatementInputs
+{
+    /// <summary>Content back in input form; every value round-trips through validation unchanged.</summary>
+    public static StateStatement Of(StatementContent c) => new(
+        c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, Instants.Format(c.StatedAt, c.StatedOnDate),
+        new SourceInput(c.Source.Outlet, c.Source.Url, c.Source.PublishedAt is { } p ? Instants.Format(p, false) : null),
+        c.Conditions,
+        c.ClaimedBy is null ? null : new ClaimedByInput(c.ClaimedBy.Party, c.ClaimedBy.Speaker));
+}
+
+public static class CorrectStatementEndpoint
+{
+    private static readonly CorrectStatement.Validator Validator = new();
+
+    public static async Task<IEventStream<Statement>?> LoadAsync(string id, IDocumentSession session, CancellationToken ct) =>
+        Guid.TryParse(id, out var guid) ? await session.Events.FetchForWriting<Statement>(guid.ToString(), ct) : null;
+
+    public static async Task<ProblemDetails> ValidateAsync(
+        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        if (stream?.Aggregate is not { } statement) return Problems.NotFound($"No statement '{id}' exists.");
+        var problem = Problems.Check(Validator, command);
+        if (problem.IsProblem()) return problem;
+        problem = StatementRules.CheckWritable(statement, command.ExpectedVersion!.Value);
+        if (problem.IsProblem()) return problem;
+
+        var corrected = command.AppliedTo(statement.Content);
+        problem = Problems.Check(new StateStatement.Validator(clock), corrected);
+        if (problem.IsProblem()) return problem;
+        if (Decide(statement, command).ChangedFields.Length == 0)
+            return Problems.Invalid("body", "The correction changes no field of the statement.");
+        return await StatementReferences.CheckAsync(session, corrected.Party!, corrected.Issue!, corrected.ClaimedBy?.Party, ct);
+    }
+
+    [WolverinePost("/api/statements/{id}/corrections")]
+    public static IResult Post(CorrectStatement command, IEventStream<Statement> stream)
+    {
+        stream.AppendOne(Decide(stream.Aggregate!, command));
+        return Results.Ok(new StatementAppended(stream.Aggregate!.Id, stream.Aggregate.Version + 1));
+    }
+
+    /// <summary>The correction as an event: the whole new content and the names of the fields it changed.</summary>
+    public static StatementCorrected Decide(Statement current, CorrectStatement command)
+    {
+        var was = current.Content;
+        var now = command.AppliedTo(was).ToContent();
+        var changed = new List<string>();
+        if (now.Party != was.Party) changed.Add("party");
+        if (now.Issue != was.Issue) changed.Add("issue");
+        if (now.Stance != was.Stance) changed.Add("stance");
+        if (now.Speaker != was.Speaker) changed.Add("speaker");
+        if (now.Quote != was.Quote) changed.Add("quote");
+        if (now.StatedAt != was.StatedAt || now.StatedOnDate != was.StatedOnDate) changed.Add("statedAt");
+        if (now.Source != was.Source) changed.Add("source");
+        if (!now.Conditions.SequenceEqual(was.Conditions)) changed.Add("conditions");
+        if (now.ClaimedBy != was.ClaimedBy) changed.Add("claimedBy");
+        return new StatementCorrected(Guid.Parse(current.Id), now, [.. changed], command.Reason!);
+    }
+}
+
+/// <summary>Rules every change to an existing statement obeys.</summary>
+public static class StatementRules
+{
+    public static ProblemDetails CheckWritable(Statement statement, long expectedVersion)
+    {
+        if (statement.Version != expectedVersion)
+            return Problems.Conflict($"The statement is at version {statement.Version}, not {expectedVersion}; fetch it again and retry.");
+        if (statement.Retracted)
+            return Problems.Conflict("The statement is retracted; it can no longer be changed.");
+        return WolverineContinue.NoProblems;
+    }
+}

@@ -1,0 +1,43 @@
+using FluentValidation;
+using Marten;
+using JasperFx.Events;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+
+namespace PositionLedger.Statements;
+
+/// <summary>Withdraws a statement from the record from now on; what the ledger said before stays answerable.</summary>
+public sealed record RetractStatement(long? ExpectedVersion, string? Reason)
+{
+    public sealed class Validator : AbstractValidator<RetractStatement>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.ExpectedVersion).NotNull().GreaterThan(0);
+            RuleFor(c => c.Reason).Text(Rules.NameMaxLength * 5);
+        }
+    }
+}
+
+public static class RetractStatementEndpoint
+{
+    private static readonly RetractStatement.Validator Validator = new();
+
+    public static async Task<IEventStream<Statement>?> LoadAsync(string id, IDocumentSession session, CancellationToken ct) =>
+        Guid.TryParse(id, out var guid) ? await session.Events.FetchForWriting<Statement>(guid.ToString(), ct) : null;
+
+    public static ProblemDetails Validate(string id, RetractStatement command, IEventStream<Statement>? stream)
+    {
+        if (stream?.Aggregate is not { } statement) return Problems.NotFound($"No statement '{id}' exists.");
+        var problem = Problems.Check(Validator, command);
+        return problem.IsProblem() ? problem : StatementRules.CheckWritable(statement, command.ExpectedVersion!.Value);
+    }
+
+    [WolverinePost("/api/statements/{id}/retraction")]
+    public static IResult Post(RetractStatement command, IEventStream<Statement> stream)
+    {
+        stream.AppendOne(new StatementRetracted(Guid.Parse(stream.Aggregate!.Id), command.Reason!));
+        return Results.Ok(new StatementAppended(stream.Aggregate.Id, stream.Aggregate.Version + 1));
+    }
+}
