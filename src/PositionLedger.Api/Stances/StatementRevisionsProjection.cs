@@ -52,6 +52,7 @@ public sealed partial class StatementRevisionsProjection : EventProjection
         table.AddColumn<long>("recorded_from_seq").NotNull();
         table.AddColumn<DateTimeOffset>("recorded_to");
         table.AddColumn<long>("recorded_to_seq");
+        table.AddColumn("search", "tsvector").NotNull();
 
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_basis")
         {
@@ -63,6 +64,8 @@ public sealed partial class StatementRevisionsProjection : EventProjection
             Columns = ["party", "issue", "stated_at"],
             Predicate = "claimed_by is not null",
         });
+        table.Indexes.Add(new IndexDefinition("ix_pl_revisions_timeline") { Columns = ["stated_at", "statement_seq"] });
+        table.Indexes.Add(new IndexDefinition("ix_pl_revisions_search") { Columns = ["search"], Method = IndexMethod.gin });
         return table;
     }
 
@@ -92,12 +95,12 @@ public sealed partial class StatementRevisionsProjection : EventProjection
         ops.QueueSqlCommand(
             $"""
             insert into {_table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, {seq}, ?, ?)
+                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq, search)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, {seq}, ?, ?, to_tsvector('english', ?))
             """,
             statementId, e.Version, c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, c.StatedAt.ToUniversalTime(), c.StatedOnDate,
             JsonSerializer.Serialize(c.Conditions), JsonSerializer.Serialize(c.Source, JsonSerializerOptions.Web),
             c.ClaimedBy?.Party!, c.ClaimedBy?.Speaker!, statementSeq is null ? statementId : statementSeq.Value,
-            e.Timestamp.ToUniversalTime(), e.Sequence);
+            e.Timestamp.ToUniversalTime(), e.Sequence, $"{c.Quote} {c.Speaker}");
     }
 }

@@ -13,7 +13,7 @@ public enum Stance
     Withdraws,
 }
 
-public static class Stances
+public static class StanceWords
 {
     public static readonly IReadOnlyDictionary<string, Stance> ByWord =
         Enum.GetValues<Stance>().ToDictionary(Word, s => s, StringComparer.Ordinal);

@@ -37,8 +37,8 @@ public sealed record StateStatement(
             RuleFor(c => c.Party).Slug();
             RuleFor(c => c.Issue).Slug();
             RuleFor(c => c.Stance).NotEmpty()
-                .Must(s => s is null || Stances.ByWord.ContainsKey(s))
-                .WithMessage($"'stance' must be one of: {string.Join(", ", Stances.ByWord.Keys)}.");
+                .Must(s => s is null || StanceWords.ByWord.ContainsKey(s))
+                .WithMessage($"'stance' must be one of: {string.Join(", ", StanceWords.ByWord.Keys)}.");
             RuleFor(c => c.Speaker).Text(Rules.NameMaxLength);
             RuleFor(c => c.Quote).Text(Rules.TextMaxLength, multiline: true);
             RuleFor(c => c.StatedAt).NotEmpty().Instant(clock);
@@ -79,7 +79,7 @@ public sealed record StateStatement(
         Instants.TryParse(StatedAt, out var statedAt, out var statedOnDate);
         DateTimeOffset? publishedAt = Instants.TryParse(Source!.PublishedAt, out var published, out _) ? published : null;
         return new StatementContent(
-            Party!, Issue!, Stances.ByWord[Stance!], Speaker!, Quote!, statedAt, statedOnDate,
+            Party!, Issue!, StanceWords.ByWord[Stance!], Speaker!, Quote!, statedAt, statedOnDate,
             new Source(Source.Outlet!, Source.Url, publishedAt),
             Conditions ?? [],
             ClaimedBy is null ? null : new ClaimedBy(ClaimedBy.Party!, ClaimedBy.Speaker!));

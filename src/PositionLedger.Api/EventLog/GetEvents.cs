@@ -1,0 +1,60 @@
+using System.Globalization;
+using JasperFx.Events;
+using Marten;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+
+namespace PositionLedger.EventLog;
+
+/// <summary>One event of the raw log, with its record-time metadata.</summary>
+public sealed record EventView(
+    long Sequence,
+    string Type,
+    string StreamId,
+    long Version,
+    DateTimeOffset RecordedAt,
+    string? RecordedBy,
+    string? CorrelationId,
+    object Data)
+{
+    public static EventView Of(IEvent e) =>
+        new(e.Sequence, e.EventTypeName, e.StreamKey!, e.Version, e.Timestamp, e.UserName, e.CorrelationId, e.Data);
+}
+
+public static class EventLogQueries
+{
+    /// <summary>
+    /// Events after a sequence, in record order. Marten's tombstones (which fill the sequence numbers of
+    /// failed appends) are read, so that a caller can see the log is contiguous, but never returned.
+    /// </summary>
+    public static Task<IReadOnlyList<IEvent>> AfterAsync(IQuerySession session, long after, int limit, bool withTombstones, CancellationToken ct)
+    {
+        var events = session.Events.QueryAllRawEvents().Where(e => e.Sequence > after);
+        if (!withTombstones) events = events.Where(e => e.StreamKey != Tombstone.StreamKey);
+        return events.OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
+    }
+
+    public static bool IsTombstone(IEvent e) => e.StreamKey == Tombstone.StreamKey;
+}
+
+/// <summary>The raw event log in record order, for replay and export; page with after = the last sequence read.</summary>
+public static class GetEventsEndpoint
+{
+    public const int MaxLimit = 1000;
+
+    [WolverineGet("/api/events")]
+    public static async Task<IResult> Get(string? after, string? limit, IQuerySession session, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        long afterValue = 0;
+        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterValue)))
+            errors["after"] = ["'after' must be an event sequence number (0 or more)."];
+        var size = 100;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
+            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
+
+        var events = await EventLogQueries.AfterAsync(session, afterValue, size, withTombstones: false, ct);
+        return Results.Ok(events.Select(EventView.Of));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using PositionLedger.Infrastructure;
+using Wolverine.Http;
+
+namespace PositionLedger.Stances;
+
+public sealed record TimelinePage(DateTimeOffset KnownAt, IReadOnlyList<StatementItem> Items, string? Next);
+
+/// <summary>
+/// Statements in statedAt order, claims included, as the ledger knew them at knownAt. The cursor pins
+/// knownAt and the last position, so paging through never skips or repeats an item even while editors
+/// keep writing.
+/// </summary>
+public static class GetTimelineEndpoint
+{
+    public const int MaxLimit = 500;
+
+    [WolverineGet("/api/timeline")]
+    public static async Task<IResult> Get(
+        string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after,
+        NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        DateTimeOffset? fromValue = null, toValue = null;
+        var knownAtValue = clock.GetUtcNow();
+        if (from is not null) { if (Instants.TryParse(from, out var f, out _)) fromValue = f; else errors["from"] = [$"'from' must be {Instants.FormatHint}."]; }
+        if (to is not null) { if (Instants.TryParseUpperBound(to, out var t)) toValue = t; else errors["to"] = [$"'to' must be {Instants.FormatHint}."]; }
+        if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue)) errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
+        var size = 100;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
+            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        Cursor? cursor = null;
+        if (after is not null && (cursor = Cursor.Parse(after)) is null) errors["after"] = ["'after' must be the 'next' value of a previous page."];
+        if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
+        if (cursor is not null) knownAtValue = cursor.KnownAt;
+
+        await using var command = db.CreateCommand($"""
+            select {RevisionRows.Columns}
+            from {table.QualifiedName} r
+            where {RevisionRows.EffectiveAtKnownAt}
+              and (@party::text is null or r.party = @party)
+              and (@issue::text is null or r.issue = @issue)
+              and (@from::timestamptz is null or r.stated_at >= @from)
+              and (@to::timestamptz is null or r.stated_at <= @to)
+              and (r.stated_at, r.statement_seq) > (@after_at, @after_seq)
+            order by r.stated_at, r.statement_seq
+            limit @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string?>("party", party));
+        command.Parameters.Add(new NpgsqlParameter<string?>("issue", issue));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", fromValue?.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", toValue?.ToUniversalTime()));
+        command.Parameters.AddWithValue("known_at", knownAtValue.ToUniversalTime());
+        command.Parameters.AddWithValue("after_at", (cursor?.StatedAt ?? DateTimeOffset.MinValue).ToUniversalTime());
+        command.Parameters.AddWithValue("after_seq", cursor?.StatementSeq ?? long.MinValue);
+        command.Parameters.AddWithValue("limit", size + 1);
+
+        var items = new List<StatementItem>();
+        (DateTimeOffset, long) last = default;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            if (items.Count == size) return Results.Ok(new TimelinePage(knownAtValue, items, new Cursor(knownAtValue, last.Item1, last.Item2).ToString()));
+            items.Add(RevisionRows.Read(reader));
+            last = RevisionRows.OrderKey(reader);
+        }
+        return Results.Ok(new TimelinePage(knownAtValue, items, null));
+    }
+
+    private sealed record Cursor(DateTimeOffset KnownAt, DateTimeOffset StatedAt, long StatementSeq)
+    {
+        public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes(
+            string.Create(CultureInfo.InvariantCulture, $"{KnownAt.UtcTicks}|{StatedAt.UtcTicks}|{StatementSeq}"))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        public static Cursor? Parse(string text)
+        {
+            try
+            {
+                var padded = text.Replace('-', '+').Replace('_', '/');
+                padded += new string('=', (4 - (padded.Length % 4)) % 4);
+                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
+                return parts.Length == 3
+                    ? new Cursor(
+                        new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero),
+                        new DateTimeOffset(long.Parse(parts[1], CultureInfo.InvariantCulture), TimeSpan.Zero),
+                        long.Parse(parts[2], CultureInfo.InvariantCulture))
+                    : null;
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentOutOfRangeException)
+            {
+                return null;
+            }
+        }
+    }
+}
