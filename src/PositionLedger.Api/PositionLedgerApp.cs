@@ -47,6 +47,7 @@ public static class PositionLedgerApp
                 options.AddParties().AddIssues().AddStatements().AddStances();
             })
             .UseLightweightSessions()
+            .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo)
             .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine();
 

@@ -7,6 +7,8 @@ using Wolverine.Http;
 
 namespace PositionLedger.Stances;
 
+public sealed record TimelineFilter(string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To);
+
 public sealed record TimelinePage(DateTimeOffset KnownAt, IReadOnlyList<StatementItem> Items, string? Next);
 
 /// <summary>
@@ -37,6 +39,14 @@ public static class GetTimelineEndpoint
         if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
+        return Results.Ok(await PageAsync(db, table, new TimelineFilter(party, issue, fromValue, toValue), knownAtValue, cursor?.Position, size, ct));
+    }
+
+    /// <summary>One page of the timeline after a position (statedAt, first sequence); shared with the replay command.</summary>
+    public static async Task<TimelinePage> PageAsync(
+        NpgsqlDataSource db, RevisionTable table, TimelineFilter filter, DateTimeOffset knownAt,
+        (DateTimeOffset StatedAt, long StatementSeq)? after, int size, CancellationToken ct)
+    {
         await using var command = db.CreateCommand($"""
             select {RevisionRows.Columns}
             from {table.QualifiedName} r
@@ -49,13 +59,13 @@ public static class GetTimelineEndpoint
             order by r.stated_at, r.statement_seq
             limit @limit
             """);
-        command.Parameters.Add(new NpgsqlParameter<string?>("party", party));
-        command.Parameters.Add(new NpgsqlParameter<string?>("issue", issue));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", fromValue?.ToUniversalTime()));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", toValue?.ToUniversalTime()));
-        command.Parameters.AddWithValue("known_at", knownAtValue.ToUniversalTime());
-        command.Parameters.AddWithValue("after_at", (cursor?.StatedAt ?? DateTimeOffset.MinValue).ToUniversalTime());
-        command.Parameters.AddWithValue("after_seq", cursor?.StatementSeq ?? long.MinValue);
+        command.Parameters.Add(new NpgsqlParameter<string?>("party", filter.Party));
+        command.Parameters.Add(new NpgsqlParameter<string?>("issue", filter.Issue));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", filter.From?.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", filter.To?.ToUniversalTime()));
+        command.Parameters.AddWithValue("known_at", knownAt.ToUniversalTime());
+        command.Parameters.AddWithValue("after_at", (after?.StatedAt ?? DateTimeOffset.MinValue).ToUniversalTime());
+        command.Parameters.AddWithValue("after_seq", after?.StatementSeq ?? long.MinValue);
         command.Parameters.AddWithValue("limit", size + 1);
 
         var items = new List<StatementItem>();
@@ -63,15 +73,20 @@ public static class GetTimelineEndpoint
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            if (items.Count == size) return Results.Ok(new TimelinePage(knownAtValue, items, new Cursor(knownAtValue, last.Item1, last.Item2).ToString()));
+            if (items.Count == size) return new TimelinePage(knownAt, items, new Cursor(knownAt, last.Item1, last.Item2).ToString());
             items.Add(RevisionRows.Read(reader));
             last = RevisionRows.OrderKey(reader);
         }
-        return Results.Ok(new TimelinePage(knownAtValue, items, null));
+        return new TimelinePage(knownAt, items, null);
     }
+
+    /// <summary>Where the page that <paramref name="next"/> names starts.</summary>
+    public static (DateTimeOffset StatedAt, long StatementSeq)? PositionAfter(string next) => Cursor.Parse(next)?.Position;
 
     private sealed record Cursor(DateTimeOffset KnownAt, DateTimeOffset StatedAt, long StatementSeq)
     {
+        public (DateTimeOffset, long) Position => (StatedAt, StatementSeq);
+
         public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes(
             string.Create(CultureInfo.InvariantCulture, $"{KnownAt.UtcTicks}|{StatedAt.UtcTicks}|{StatementSeq}"))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -52,7 +52,8 @@ public sealed partial class StatementRevisionsProjection : EventProjection
         table.AddColumn<long>("recorded_from_seq").NotNull();
         table.AddColumn<DateTimeOffset>("recorded_to");
         table.AddColumn<long>("recorded_to_seq");
-        table.AddColumn("search", "tsvector").NotNull();
+        // Nullable so that Weasel can add it to a table made by an earlier version; a rebuild fills it.
+        table.AddColumn("search", "tsvector");
 
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_basis")
         {

@@ -1,0 +1,79 @@
+using JasperFx.CommandLine;
+using Npgsql;
+using PositionLedger.Infrastructure;
+using Spectre.Console;
+
+namespace PositionLedger.Stances;
+
+public sealed class ReplayInput : NetCoreInput
+{
+    [Description("Only this party's statements (and claims about it)")]
+    public string? PartyFlag { get; set; }
+
+    [Description("Only this issue")]
+    public string? IssueFlag { get; set; }
+
+    [Description("From this date or instant (statedAt)")]
+    public string? FromFlag { get; set; }
+
+    [Description("To this date (through its end) or instant")]
+    public string? ToFlag { get; set; }
+}
+
+[Description("Replays the negotiation history as a table, statement by statement in the order they were made", Name = "replay")]
+public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
+{
+    private const int PageSize = 500;
+
+    public override async Task<bool> Execute(ReplayInput input)
+    {
+        DateTimeOffset? from = null, to = null;
+        if (input.FromFlag is not null) { if (Instants.TryParse(input.FromFlag, out var f, out _)) from = f; else return Refuse("--from"); }
+        if (input.ToFlag is not null) { if (Instants.TryParseUpperBound(input.ToFlag, out var t)) to = t; else return Refuse("--to"); }
+
+        using var host = input.BuildHost();
+        var db = host.Services.GetRequiredService<NpgsqlDataSource>();
+        var revisions = host.Services.GetRequiredService<RevisionTable>();
+        var filter = new TimelineFilter(input.PartyFlag, input.IssueFlag, from, to);
+        var knownAt = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+
+        var table = new Table().AddColumns("Stated", "Party", "Issue", "Stance", "Speaker", "Quote");
+        var count = 0;
+        await AnsiConsole.Status().StartAsync("Reading the history...", async status =>
+        {
+            (DateTimeOffset, long)? after = null;
+            while (true)
+            {
+                var page = await GetTimelineEndpoint.PageAsync(db, revisions, filter, knownAt, after, PageSize, CancellationToken.None);
+                foreach (var s in page.Items)
+                {
+                    var party = s.ClaimedBy is null ? s.Party : $"{s.Party} [grey](claimed by {s.ClaimedBy.Party})[/]";
+                    table.AddRow(s.StatedAt, party, Markup.Escape(s.Issue), StanceMarkup(s.Stance), Markup.Escape(s.Speaker), Markup.Escape(Shorten(s.Quote)));
+                }
+                count += page.Items.Count;
+                status.Status($"Read {count} statements...");
+                if (page.Next is null) break;
+                after = GetTimelineEndpoint.PositionAfter(page.Next);
+            }
+        });
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"[grey]{count} statements, as the ledger knows them at {knownAt:u}.[/]");
+        return true;
+    }
+
+    private static bool Refuse(string flag)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{flag} must be {Instants.FormatHint}.[/]");
+        return false;
+    }
+
+    private static string Shorten(string quote) => quote.Length <= 90 ? quote : quote[..87] + "...";
+
+    private static string StanceMarkup(string stance) => stance switch
+    {
+        "proposes" or "supports" or "accepts" => $"[green]{stance}[/]",
+        "conditional" => $"[yellow]{stance}[/]",
+        "opposes" or "rejects" => $"[red]{stance}[/]",
+        _ => $"[grey]{stance}[/]",
+    };
+}
