@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
@@ -18,6 +21,10 @@ namespace PositionLedger;
 /// <summary>The whole app's wiring, shared by the command line and the tests' in-process host.</summary>
 public static class PositionLedgerApp
 {
+    public const string WritesPolicy = "writes";
+
+    private static bool IsWrite(HttpChain chain) => chain.HttpMethods.Any(m => m != HttpMethods.Get && m != HttpMethods.Head);
+
     public static WebApplication Build(string[] args)
     {
         // appsettings.json and wwwroot live beside the binaries, wherever the app is started from.
@@ -30,7 +37,33 @@ public static class PositionLedgerApp
         var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
+        var idempotencyTable = Idempotency.DefineTable(schema);
+        builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName));
         builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));
+        builder.Services.AddApiKeys(builder.Configuration);
+        builder.Services.AddRateLimiter(limits =>
+        {
+            var perSecond = builder.Configuration.GetValue("RateLimits:WritesPerSecond", 100);
+            var burst = builder.Configuration.GetValue("RateLimits:WriteBurst", 200);
+            limits.AddPolicy(WritesPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
+                context.User.Identity?.Name ?? "anonymous",
+                _ => new TokenBucketRateLimiterOptions { TokenLimit = burst, TokensPerPeriod = perSecond, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
+            limits.OnRejected = async (rejected, ct) =>
+            {
+                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+                rejected.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+                await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = rejected.HttpContext,
+                    ProblemDetails = { Status = 429, Detail = $"Too many writes for this API key; retry after {retryAfter} s." },
+                });
+            };
+        });
+        builder.Services.AddHealthChecks().AddNpgSql(_ => dataSource, name: "postgresql", tags: ["ready"]);
 
         builder.Services.AddMarten(options =>
             {
@@ -45,6 +78,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.AddParties().AddIssues().AddStatements().AddStances();
+                options.Storage.ExtendedSchemaObjects.Add(idempotencyTable);
             })
             .UseLightweightSessions()
             .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo)
@@ -65,16 +99,31 @@ public static class PositionLedgerApp
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.NameTheField);
-        builder.Services.AddExceptionHandler<ConflictExceptionHandler>();
+        builder.Services.AddExceptionHandler<ExceptionProblems>();
 
         var app = builder.Build();
+        var readsNeedReader = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>().Value.RequireReaderForReads;
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use(Audit.CorrelateAsync);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseMiddleware<Idempotency>();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapWolverineEndpoints(http =>
         {
             http.RejectUnparseableQueryValues = true;
-            http.ApplyCorrelationIdHeaderToAllEndpoints = true;
+            // Every write needs an editor key and is rate limited per key; reads are open unless configured.
+            http.ConfigureEndpoints(chain =>
+            {
+                if (IsWrite(chain)) chain.RequireAuthorization(Roles.Editor).RequireRateLimiting(WritesPolicy);
+                else if (readsNeedReader) chain.RequireAuthorization(Roles.Reader);
+            });
+            http.AddMiddleware(typeof(Audit), IsWrite);
         });
         return app;
     }

@@ -1,34 +1,45 @@
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using JasperFx;
 using Marten.Exceptions;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 
 namespace PositionLedger.Infrastructure;
 
 /// <summary>
-/// Failures that surface only when the transaction commits: another writer got there first.
-/// They are conflicts for the client to resolve (409), never server errors.
+/// Exceptions that are answers, not server faults: another writer got there first (409), the body is too
+/// large or unreadable (413/400), the database cannot be reached (503, and the next request tries again).
 /// </summary>
-public sealed class ConflictExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+public sealed class ExceptionProblems(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
-        var detail = exception switch
+        var (status, detail) = exception switch
         {
-            ExistingStreamIdCollisionException => "It already exists: another request created it first.",
-            ConcurrencyException => "The statement changed since the version you read; fetch it again and retry.",
-            _ => null,
+            ExistingStreamIdCollisionException => (409, "It already exists: another request created it first."),
+            ConcurrencyException => (409, "The statement changed since the version you read; fetch it again and retry."),
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "The request body is too large." : bad.Message),
+            _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; try again shortly."),
+            _ => (0, null),
         };
         if (detail is null) return false;
-        context.Response.StatusCode = StatusCodes.Status409Conflict;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        context.Response.StatusCode = status;
+        if (status == 503) context.Response.Headers.RetryAfter = "5";
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail };
+        if (status == 413) problem.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [detail] };
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
+    }
+
+    public static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
         {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails = { Status = StatusCodes.Status409Conflict, Title = "Conflict", Detail = detail },
-        });
+            if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException) return true;
+            if (e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.CrashShutdown }) return true;
+            if (e is AggregateException { InnerExceptions.Count: > 0 } many && many.InnerExceptions.All(IsDatabaseUnavailable)) return true;
+        }
+        return false;
     }
 }
 
@@ -47,6 +58,12 @@ public static partial class JsonProblems
     public static void NameTheField(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
+        if (problem.Status == StatusCodes.Status415UnsupportedMediaType && !problem.Extensions.ContainsKey("errors"))
+        {
+            problem.Detail ??= "Send the body as application/json.";
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { ["Content-Type"] = ["The body must be application/json."] };
+            return;
+        }
         if (problem.Title != "Invalid JSON format" || problem.Detail is not { } detail) return;
         var unmapped = UnmappedPattern().Match(detail);
         var path = PathPattern().Match(detail);

@@ -31,6 +31,7 @@ public sealed record RevisionView(
     DateTimeOffset RecordedAt,
     string? RecordedBy,
     string? CorrelationId,
+    string? IdempotencyKey,
     string? Reason,
     string[] ChangedFields,
     ContentView? Content);
@@ -59,7 +60,7 @@ public sealed record StatementView(
             statement.Version,
             statement.Retracted,
             [.. statement.Revisions.Select(r => new RevisionView(
-                r.Version, r.Kind, r.Sequence, r.RecordedAt, r.RecordedBy, r.CorrelationId, r.Reason, r.ChangedFields,
+                r.Version, r.Kind, r.Sequence, r.RecordedAt, r.RecordedBy, r.CorrelationId, r.IdempotencyKey, r.Reason, r.ChangedFields,
                 r.Content is null ? null : ContentView.Of(r.Content)))]);
     }
 }

@@ -10,6 +10,7 @@ public sealed record Revision(
     DateTimeOffset RecordedAt,
     string? RecordedBy,
     string? CorrelationId,
+    string? IdempotencyKey,
     string? Reason,
     string[] ChangedFields,
     StatementContent? Content);
@@ -43,5 +44,6 @@ public sealed record Statement(
     };
 
     private static Revision RevisionOf(IEvent e, string kind, string? reason, string[] changed, StatementContent? content) =>
-        new(e.Version, kind, e.Sequence, e.Timestamp, e.UserName, e.CorrelationId, reason, changed, content);
+        new(e.Version, kind, e.Sequence, e.Timestamp, e.UserName, e.CorrelationId,
+            e.GetHeader(Infrastructure.Audit.IdempotencyKeyHeader)?.ToString(), reason, changed, content);
 }

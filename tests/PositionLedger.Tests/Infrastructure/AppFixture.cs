@@ -10,9 +10,10 @@ namespace PositionLedger.Tests.Infrastructure;
 /// The real app, built by the same code as the command line, on Kestrel at a real port (so real HTTP
 /// clients and browsers reach it), over a real PostgreSQL in a schema of its own.
 /// </summary>
-public sealed class AppFixture : IAsyncLifetime
+public class AppFixture : IAsyncLifetime, IAsyncDisposable
 {
     public string Schema { get; } = $"test_{Guid.NewGuid():N}"[..20];
+
 
     private WebApplication _app = null!;
 
@@ -24,6 +25,34 @@ public sealed class AppFixture : IAsyncLifetime
 
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
 
+    public const string EditorKey = "test-editor-key";
+    public const string EditorName = "test-editor";
+    public const string ReaderKey = "test-reader-key";
+
+    /// <summary>Settings a test class may add to or override, e.g. low rate limits.</summary>
+    private readonly string[] _settings;
+
+    public AppFixture() : this([]) { }
+
+    protected AppFixture(string[] settings) => _settings = settings;
+
+    private AppFixture(string existingSchema) : this([])
+    {
+        Schema = existingSchema;
+        _ownsSchema = false;
+    }
+
+    /// <summary>A second app on another fixture's schema, as a restarted process would be.</summary>
+    public static AppFixture OnSchemaOf(AppFixture other) => new(other.Schema);
+
+    private readonly bool _ownsSchema = true;
+
+    /// <summary>An anonymous client: reads only.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    /// <summary>A client with a reader's key.</summary>
+    public HttpClient Reader { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         var connectionString = await TestDatabase.ConnectionStringAsync();
@@ -33,19 +62,35 @@ public sealed class AppFixture : IAsyncLifetime
             $"--ConnectionStrings:PositionLedger={connectionString}",
             $"--PositionLedger:Schema={Schema}",
             "--Logging:LogLevel:Default=Warning",
+            $"--Auth:ApiKeys:0:Key={EditorKey}", $"--Auth:ApiKeys:0:Name={EditorName}", "--Auth:ApiKeys:0:Role=editor",
+            $"--Auth:ApiKeys:1:Key={ReaderKey}", "--Auth:ApiKeys:1:Name=test-reader", "--Auth:ApiKeys:1:Role=reader",
+            "--RateLimits:WritesPerSecond=100000", "--RateLimits:WriteBurst=100000",
+            .. _settings,
         ]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
-        Client = new HttpClient { BaseAddress = BaseAddress };
+        Client = ClientWithKey(EditorKey);
+        Reader = ClientWithKey(ReaderKey);
+        Anonymous = new HttpClient { BaseAddress = BaseAddress };
+    }
+
+    public HttpClient ClientWithKey(string key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
     }
 
     /// <summary>Empties the event store and every read model, the revision table included.</summary>
     public async Task ResetAsync()
     {
         await Store.Advanced.ResetAllData();
-        await using var command = Services.GetRequiredService<NpgsqlDataSource>()
-            .CreateCommand($"delete from {Services.GetRequiredService<RevisionTable>().QualifiedName}");
-        await command.ExecuteNonQueryAsync();
+        var db = Services.GetRequiredService<NpgsqlDataSource>();
+        foreach (var table in new[] { Services.GetRequiredService<RevisionTable>().QualifiedName, Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName })
+        {
+            await using var command = db.CreateCommand($"delete from {table}");
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     /// <summary>Domain events only: Marten fills the sequence numbers of a failed append with tombstones.</summary>
@@ -55,11 +100,16 @@ public sealed class AppFixture : IAsyncLifetime
         return await session.Events.QueryAllRawEvents().Where(e => e.StreamKey != JasperFx.Events.Tombstone.StreamKey).LongCountAsync();
     }
 
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
     public async Task DisposeAsync()
     {
         Client.Dispose();
-        await using (var command = Services.GetRequiredService<NpgsqlDataSource>().CreateCommand($"drop schema if exists {Schema} cascade"))
+        Reader.Dispose();
+        Anonymous.Dispose();
+        if (_ownsSchema)
         {
+            await using var command = Services.GetRequiredService<NpgsqlDataSource>().CreateCommand($"drop schema if exists {Schema} cascade");
             await command.ExecuteNonQueryAsync();
         }
         await _app.StopAsync();

@@ -1,0 +1,59 @@
+using System.Net;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using PositionLedger.Tests.Infrastructure;
+
+namespace PositionLedger.Tests.Editorial;
+
+public sealed class when_calling_without_the_right_credential(AppFixture app) : ApiTest(app)
+{
+    /// <summary>Every route the app serves, read from its own route table, with placeholders filled in.</summary>
+    private IEnumerable<(string Method, string Url)> Routes() =>
+        App.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => (m, e.RoutePattern.RawText!)))
+            .Select(r => (r.Item1, "/" + r.Item2.TrimStart('/')
+                .Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
+                .Replace("{party}", "russia", StringComparison.Ordinal)));
+
+    [Fact]
+    public async Task every_write_route_refuses_anonymous_and_reader_callers_and_appends_nothing()
+    {
+        var writes = Routes().Where(r => r.Method != "GET").ToList();
+        writes.Count.ShouldBeGreaterThanOrEqualTo(5);
+        writes.ShouldContain(("POST", "/api/statements"));
+
+        foreach (var (method, url) in writes)
+        {
+            var anonymous = await App.Anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), url) { Content = Json("{}") });
+            await anonymous.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+            anonymous.Headers.WwwAuthenticate.ToString().ShouldBe("Bearer");
+
+            var reader = await App.Reader.SendAsync(new HttpRequestMessage(new HttpMethod(method), url) { Content = Json("{}") });
+            await reader.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        }
+        (await App.EventCountAsync()).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task reads_are_anonymous_by_default()
+    {
+        var reads = Routes().Where(r => r.Method == "GET" && !r.Url.Contains("live", StringComparison.Ordinal)).ToList();
+        reads.Count.ShouldBeGreaterThanOrEqualTo(8);
+        foreach (var (_, url) in reads)
+        {
+            var response = await App.Anonymous.GetAsync(url);
+            response.StatusCode.ShouldNotBe(HttpStatusCode.Unauthorized, url);
+            response.StatusCode.ShouldNotBe(HttpStatusCode.Forbidden, url);
+        }
+    }
+
+    [Fact]
+    public async Task an_unknown_key_is_refused()
+    {
+        var stranger = App.ClientWithKey("not-a-key");
+        await (await stranger.PostJsonAsync("/api/parties", """{"id":"x","name":"X"}""")).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+}
