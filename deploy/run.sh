@@ -16,6 +16,17 @@ if [ -z "${ConnectionStrings__PositionLedger:-}" ]; then
   trap 'echo "Stopping local PostgreSQL..."; deploy/local-postgres.sh stop .data/postgres' EXIT
 fi
 
+# Writes need an editor key. Unless keys are configured, make a local one (kept in .data/editor-key).
+editor_note=""
+if [ -z "${Auth__ApiKeys__0__Key:-}" ]; then
+  mkdir -p .data
+  if [ ! -s .data/editor-key ]; then
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/editor-key)
+  fi
+  export Auth__ApiKeys__0__Key="$(cat .data/editor-key)" Auth__ApiKeys__0__Name=local-editor Auth__ApiKeys__0__Role=editor
+  editor_note="  local editor key:  $Auth__ApiKeys__0__Key   (send as: Authorization: Bearer <key>)"
+fi
+
 echo "Building..."
 dotnet build src/PositionLedger.Api -c Release -v quiet --nologo -clp:ErrorsOnly
 app=(dotnet src/PositionLedger.Api/bin/Release/net10.0/PositionLedger.Api.dll)
@@ -30,6 +41,8 @@ PositionLedger is starting on http://127.0.0.1:$port
   stances as of 13 March 2025:
                      curl 'http://127.0.0.1:$port/api/stances?asOf=2025-03-13'
   Russia's stance:   curl 'http://127.0.0.1:$port/api/parties/russia/stance?asOf=2025-03-13'
+  API reference:     http://127.0.0.1:$port/docs
+$editor_note
 Press Ctrl-C to stop.
 
 MSG
