@@ -42,6 +42,11 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
         _ownsSchema = false;
     }
 
+    private string? _connectionString;
+
+    /// <summary>An app on a connection string of the test's choosing (e.g. through a proxy).</summary>
+    public static AppFixture WithConnectionString(string connectionString) => new([]) { _connectionString = connectionString };
+
     /// <summary>A second app on another fixture's schema, as a restarted process would be.</summary>
     public static AppFixture OnSchemaOf(AppFixture other) => new(other.Schema);
 
@@ -55,7 +60,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
 
     public async Task InitializeAsync()
     {
-        var connectionString = await TestDatabase.ConnectionStringAsync();
+        var connectionString = _connectionString ?? await TestDatabase.ConnectionStringAsync();
         _app = PositionLedgerApp.Build([
             "--environment=Development",
             "--urls=http://127.0.0.1:0",
