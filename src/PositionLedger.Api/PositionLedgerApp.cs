@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Scalar.AspNetCore;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
@@ -63,6 +64,14 @@ public static class PositionLedgerApp
                 });
             };
         });
+        builder.Services.AddPositionLedgerOpenApi();
+        // Generated code is written ahead of time (codegen write) and loaded statically outside Development.
+        builder.Services.CritterStackDefaults(defaults =>
+        {
+            defaults.Development.GeneratedCodeMode = JasperFx.CodeGeneration.TypeLoadMode.Dynamic;
+            defaults.Production.GeneratedCodeMode = JasperFx.CodeGeneration.TypeLoadMode.Static;
+            defaults.AutoResolveProjectRoot = true;
+        });
         builder.Services.AddHealthChecks().AddNpgSql(_ => dataSource, name: "postgresql", tags: ["ready"]);
 
         builder.Services.AddMarten(options =>
@@ -112,6 +121,8 @@ public static class PositionLedgerApp
         app.UseRateLimiter();
         app.UseMiddleware<Idempotency>();
 
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry());
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapWolverineEndpoints(http =>
@@ -120,6 +131,7 @@ public static class PositionLedgerApp
             // Every write needs an editor key and is rate limited per key; reads are open unless configured.
             http.ConfigureEndpoints(chain =>
             {
+                OpenApi.DropUntypedResults(chain);
                 if (IsWrite(chain)) chain.RequireAuthorization(Roles.Editor).RequireRateLimiting(WritesPolicy);
                 else if (readsNeedReader) chain.RequireAuthorization(Roles.Reader);
             });

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
 using JasperFx.Events;
 using Marten;
@@ -43,7 +44,7 @@ public static class GetEventsEndpoint
     public const int MaxLimit = 1000;
 
     [WolverineGet("/api/events")]
-    public static async Task<IResult> Get(string? after, string? limit, IQuerySession session, CancellationToken ct)
+    public static async Task<Results<Ok<List<EventView>>, ProblemHttpResult>> Get(string? after, string? limit, IQuerySession session, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         long afterValue = 0;
@@ -52,9 +53,9 @@ public static class GetEventsEndpoint
         var size = 100;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
             errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
-        if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
+        if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         var events = await EventLogQueries.AfterAsync(session, afterValue, size, withTombstones: false, ct);
-        return Results.Ok(events.Select(EventView.Of));
+        return TypedResults.Ok(events.Select(EventView.Of).ToList());
     }
 }

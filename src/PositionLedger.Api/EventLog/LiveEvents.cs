@@ -24,13 +24,14 @@ public static class LiveEventsEndpoint
     private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(3);
 
     [WolverineGet("/api/events/live")]
+    [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "text/event-stream")]
     public static async Task<IResult> Get(string? after, HttpContext context, IDocumentStore store, TimeProvider clock, CancellationToken ct)
     {
         var resumeFrom = after ?? context.Request.Headers["Last-Event-ID"].FirstOrDefault();
         long start;
         if (resumeFrom is null) start = await store.Storage.Database.FetchHighestEventSequenceNumber(ct);
         else if (!long.TryParse(resumeFrom, NumberStyles.None, CultureInfo.InvariantCulture, out start))
-            return Results.Problem(Problems.Invalid("after", "'after' (or Last-Event-ID) must be an event sequence number."));
+            return TypedResults.Problem(Problems.Invalid("after", "'after' (or Last-Event-ID) must be an event sequence number."));
         return TypedResults.ServerSentEvents(Follow(store, clock, start, ct));
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
@@ -15,8 +16,8 @@ public static class GetIssuesEndpoint
 public static class GetIssueEndpoint
 {
     [WolverineGet("/api/issues/{id}")]
-    public static async Task<IResult> Get(string id, IQuerySession session, CancellationToken ct) =>
+    public static async Task<Results<Ok<Issue>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Issue>(id, ct) is { } issue
-            ? Results.Ok(issue)
-            : Results.Problem(Problems.NotFound($"No issue '{id}' is open."));
+            ? TypedResults.Ok(issue)
+            : TypedResults.Problem(Problems.NotFound($"No issue '{id}' is open."));
 }

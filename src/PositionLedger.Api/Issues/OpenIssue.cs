@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -34,10 +35,10 @@ public static class OpenIssueEndpoint
     }
 
     [WolverinePost("/api/issues")]
-    public static (IResult, IStartStream) Post(OpenIssue command)
+    public static (Created<Issue>, IStartStream) Post(OpenIssue command)
     {
         var opened = new IssueOpened(command.Id!, command.Title!, command.Description);
         var issue = new Issue(opened.IssueId, opened.Title, opened.Description);
-        return (Results.Created($"/api/issues/{issue.Id}", issue), MartenOps.StartStream<Issue>(Issue.StreamKey(issue.Id), opened));
+        return (TypedResults.Created($"/api/issues/{issue.Id}", issue), MartenOps.StartStream<Issue>(Issue.StreamKey(issue.Id), opened));
     }
 }

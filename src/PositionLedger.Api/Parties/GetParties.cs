@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
@@ -15,8 +16,8 @@ public static class GetPartiesEndpoint
 public static class GetPartyEndpoint
 {
     [WolverineGet("/api/parties/{id}")]
-    public static async Task<IResult> Get(string id, IQuerySession session, CancellationToken ct) =>
+    public static async Task<Results<Ok<Party>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Party>(id, ct) is { } party
-            ? Results.Ok(party)
-            : Results.Problem(Problems.NotFound($"No party '{id}' is registered."));
+            ? TypedResults.Ok(party)
+            : TypedResults.Problem(Problems.NotFound($"No party '{id}' is registered."));
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -35,10 +36,10 @@ public static class RegisterPartyEndpoint
     }
 
     [WolverinePost("/api/parties")]
-    public static (IResult, IStartStream) Post(RegisterParty command)
+    public static (Created<Party>, IStartStream) Post(RegisterParty command)
     {
         var registered = new PartyRegistered(command.Id!, command.Name!, command.Aliases ?? []);
         var party = new Party(registered.PartyId, registered.Name, registered.Aliases);
-        return (Results.Created($"/api/parties/{party.Id}", party), MartenOps.StartStream<Party>(Party.StreamKey(party.Id), registered));
+        return (TypedResults.Created($"/api/parties/{party.Id}", party), MartenOps.StartStream<Party>(Party.StreamKey(party.Id), registered));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using Npgsql;
 using PositionLedger.Infrastructure;
@@ -13,19 +14,19 @@ public sealed record StanceChange(string Issue, IssueStance? Before, IssueStance
 public static class GetChangesEndpoint
 {
     [WolverineGet("/api/parties/{party}/changes")]
-    public static async Task<IResult> Get(
+    public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt,
         IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (from is null) errors["from"] = ["'from' is required."];
         if (to is null) errors["to"] = ["'to' is required."];
-        if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
+        if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
         var problem = Clocks.TryRead(from, knownAt, clock, out var before, asOfName: "from");
-        if (problem.IsProblem()) return Results.Problem(problem);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = Clocks.TryRead(to, knownAt, clock, out var after, asOfName: "to");
-        if (problem.IsProblem()) return Results.Problem(problem);
-        if (await session.LoadAsync<Party>(party, ct) is null) return Results.Problem(Problems.NotFound($"No party '{party}' is registered."));
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
+        if (await session.LoadAsync<Party>(party, ct) is null) return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
         var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct)).GetValueOrDefault(party) ?? [];
@@ -34,6 +35,6 @@ public static class GetChangesEndpoint
             .Select(issue => new StanceChange(issue, then.SingleOrDefault(s => s.Issue == issue), now.SingleOrDefault(s => s.Issue == issue)))
             .Where(c => c.Before?.Stance != c.After?.Stance)
             .ToList();
-        return Results.Ok(changes);
+        return TypedResults.Ok(changes);
     }
 }

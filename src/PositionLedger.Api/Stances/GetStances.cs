@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -37,34 +38,34 @@ public sealed record AllStances(DateTimeOffset AsOf, DateTimeOffset KnownAt, IRe
 public static class GetPartyStanceEndpoint
 {
     [WolverineGet("/api/parties/{party}/stance")]
-    public static async Task<IResult> Get(
+    public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt,
         IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
-        if (problem.IsProblem()) return Results.Problem(problem);
-        if (await session.LoadAsync<Party>(party, ct) is null) return Results.Problem(Problems.NotFound($"No party '{party}' is registered."));
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
+        if (await session.LoadAsync<Party>(party, ct) is null) return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
         var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct);
-        return Results.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
+        return TypedResults.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
     }
 }
 
 public static class GetStancesEndpoint
 {
     [WolverineGet("/api/stances")]
-    public static async Task<IResult> Get(
+    public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(
         string? asOf, string? knownAt,
         IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
-        if (problem.IsProblem()) return Results.Problem(problem);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
         var stances = await StanceQueries.StancesAsync(db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct);
-        return Results.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,
+        return TypedResults.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,
             [.. parties.Select(p => new PartyIssues(p, stances.GetValueOrDefault(p) ?? []))]));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
@@ -21,7 +22,7 @@ public static class GetTimelineEndpoint
     public const int MaxLimit = 500;
 
     [WolverineGet("/api/timeline")]
-    public static async Task<IResult> Get(
+    public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after,
         NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
@@ -36,10 +37,10 @@ public static class GetTimelineEndpoint
             errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
         Cursor? cursor = null;
         if (after is not null && (cursor = Cursor.Parse(after)) is null) errors["after"] = ["'after' must be the 'next' value of a previous page."];
-        if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
+        if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
-        return Results.Ok(await PageAsync(db, table, new TimelineFilter(party, issue, fromValue, toValue), knownAtValue, cursor?.Position, size, ct));
+        return TypedResults.Ok(await PageAsync(db, table, new TimelineFilter(party, issue, fromValue, toValue), knownAtValue, cursor?.Position, size, ct));
     }
 
     /// <summary>One page of the timeline after a position (statedAt, first sequence); shared with the replay command.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
 using Npgsql;
 using PositionLedger.Infrastructure;
@@ -13,14 +14,14 @@ public static class SearchQuotesEndpoint
     public const int MaxLimit = 100;
 
     [WolverineGet("/api/search")]
-    public static async Task<IResult> Get(string? q, string? limit, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
+    public static async Task<Results<Ok<List<SearchHit>>, ProblemHttpResult>> Get(string? q, string? limit, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(q) || q.Length > 500) errors["q"] = ["'q' must be 1 to 500 characters of search terms."];
         var size = 20;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
             errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
-        if (errors.Count > 0) return Results.Problem(Problems.Invalid(errors));
+        if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         // Current revisions only: a retracted statement has no open revision, so it is not found.
         await using var command = db.CreateCommand($"""
@@ -35,6 +36,6 @@ public static class SearchQuotesEndpoint
         var hits = new List<SearchHit>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) hits.Add(new SearchHit(reader.GetFloat(15), RevisionRows.Read(reader)));
-        return Results.Ok(hits);
+        return TypedResults.Ok(hits);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
 using FluentValidation;
 using Marten;
@@ -94,10 +95,10 @@ public static class CorrectStatementEndpoint
     }
 
     [WolverinePost("/api/statements/{id}/corrections")]
-    public static IResult Post(CorrectStatement command, IEventStream<Statement> stream)
+    public static Ok<StatementAppended> Post(CorrectStatement command, IEventStream<Statement> stream)
     {
         stream.AppendOne(Decide(stream.Aggregate!, command));
-        return Results.Ok(new StatementAppended(stream.Aggregate!.Id, stream.Aggregate.Version + 1));
+        return TypedResults.Ok(new StatementAppended(stream.Aggregate!.Id, stream.Aggregate.Version + 1));
     }
 
     /// <summary>The correction as an event: the whole new content and the names of the fields it changed.</summary>

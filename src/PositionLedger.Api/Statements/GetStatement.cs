@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
@@ -68,10 +69,10 @@ public sealed record StatementView(
 public static class GetStatementEndpoint
 {
     [WolverineGet("/api/statements/{id}")]
-    public static async Task<IResult> Get(string id, IQuerySession session, CancellationToken ct)
+    public static async Task<Results<Ok<StatementView>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct)
     {
         var statement = Guid.TryParse(id, out var guid) ? await session.LoadAsync<Statement>(guid.ToString(), ct) : null;
-        if (statement is null) return Results.Problem(Problems.NotFound($"No statement '{id}' exists."));
-        return Results.Ok(StatementView.Of(statement));
+        if (statement is null) return TypedResults.Problem(Problems.NotFound($"No statement '{id}' exists."));
+        return TypedResults.Ok(StatementView.Of(statement));
     }
 }

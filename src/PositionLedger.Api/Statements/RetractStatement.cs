@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using FluentValidation;
 using Marten;
 using JasperFx.Events;
@@ -35,9 +36,9 @@ public static class RetractStatementEndpoint
     }
 
     [WolverinePost("/api/statements/{id}/retraction")]
-    public static IResult Post(RetractStatement command, IEventStream<Statement> stream)
+    public static Ok<StatementAppended> Post(RetractStatement command, IEventStream<Statement> stream)
     {
         stream.AppendOne(new StatementRetracted(Guid.Parse(stream.Aggregate!.Id), command.Reason!));
-        return Results.Ok(new StatementAppended(stream.Aggregate.Id, stream.Aggregate.Version + 1));
+        return TypedResults.Ok(new StatementAppended(stream.Aggregate.Id, stream.Aggregate.Version + 1));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -96,12 +97,12 @@ public static class StateStatementEndpoint
     }
 
     [WolverinePost("/api/statements")]
-    public static (IResult, IStartStream) Post(StateStatement command)
+    public static (Created<StatementAppended>, IStartStream) Post(StateStatement command)
     {
         var stated = new PositionStated(Guid.CreateVersion7(), command.ToContent());
         var id = stated.StatementId.ToString();
         return (
-            Results.Created($"/api/statements/{id}", new StatementAppended(id, 1)),
+            TypedResults.Created($"/api/statements/{id}", new StatementAppended(id, 1)),
             MartenOps.StartStream<Statement>(id, stated));
     }
 }
