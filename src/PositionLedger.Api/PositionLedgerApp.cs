@@ -39,7 +39,7 @@ public static class PositionLedgerApp
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
         var idempotencyTable = Idempotency.DefineTable(schema);
-        builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName));
+        builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName, $"{schema}.mt_events"));
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -18,6 +18,9 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     /// <summary>How long a repeat waits for the first request's response before answering 409.</summary>
     private static readonly TimeSpan WaitForFirst = TimeSpan.FromSeconds(15);
 
+    /// <summary>A claim this old with no response belongs to a process that died mid-request.</summary>
+    private static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(2);
+
     public static Table DefineTable(string schema)
     {
         var t = new Table($"{schema}.pl_idempotency_keys");
@@ -73,6 +76,17 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             {
                 await ReplayAsync(context, status, stored);
                 return;
+            }
+            if (DateTimeOffset.UtcNow - stored.Created > Abandoned)
+            {
+                // Its events, if it committed any, carry the key: then it did happen and must not run again.
+                if (await AppliedAsync(credential, key, context.RequestAborted) is { } applied)
+                {
+                    await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} was applied ({applied}) but its response was lost.", withErrors: false);
+                    return;
+                }
+                if (await TakeOverAsync(credential, key, stored.Created, context.RequestAborted)) { await RunAndRememberAsync(context, credential, key); return; }
+                continue;
             }
             if (DateTimeOffset.UtcNow > deadline)
             {
@@ -132,22 +146,42 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    private sealed record Stored(byte[] RequestHash, int? Status, string? ContentType, string? Location, byte[]? Body);
+    private sealed record Stored(byte[] RequestHash, DateTimeOffset Created, int? Status, string? ContentType, string? Location, byte[]? Body);
 
     private async Task<Stored?> FindAsync(string credential, string key, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
-            $"select request_hash, status, content_type, location, body from {table.QualifiedName} where credential = $1 and key = $2");
+            $"select request_hash, created, status, content_type, location, body from {table.QualifiedName} where credential = $1 and key = $2");
         command.Parameters.Add(new NpgsqlParameter { Value = credential });
         command.Parameters.Add(new NpgsqlParameter { Value = key });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
         return new Stored(
             reader.GetFieldValue<byte[]>(0),
-            reader.IsDBNull(1) ? null : reader.GetInt32(1),
-            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.GetFieldValue<DateTimeOffset>(1),
+            reader.IsDBNull(2) ? null : reader.GetInt32(2),
             reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4));
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5));
+    }
+
+    private async Task<string?> AppliedAsync(string credential, string key, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            $"select stream_id || ' version ' || version from {table.EventsTable} where headers ->> '{Audit.IdempotencyKeyHeader}' = $1 and user_name = $2 limit 1");
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        command.Parameters.Add(new NpgsqlParameter { Value = credential });
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    private async Task<bool> TakeOverAsync(string credential, string key, DateTimeOffset created, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            $"update {table.QualifiedName} set created = now() where credential = $1 and key = $2 and status is null and created = $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = credential });
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        command.Parameters.Add(new NpgsqlParameter { Value = created });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
     private async Task RememberAsync(string credential, string key, int status, string? contentType, string? location, byte[] body)
@@ -196,4 +230,5 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     }
 }
 
-public sealed record IdempotencyTable(string QualifiedName);
+/// <param name="EventsTable">Marten's event table, where each appended event carries its idempotency key.</param>
+public sealed record IdempotencyTable(string QualifiedName, string EventsTable);

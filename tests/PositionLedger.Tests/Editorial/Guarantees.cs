@@ -88,6 +88,33 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
     }
 
     [Fact]
+    public async Task a_key_left_behind_by_a_crashed_request_is_taken_over_unless_its_events_were_committed()
+    {
+        await GivenParties();
+        (await Client.SendAsync(Post("/api/statements", Statement, "key-crash"))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var table = App.Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName;
+        var db = App.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        // A process that committed its events and died before storing the response; and one that died before committing.
+        await using (var crash = db.CreateCommand($"""
+            update {table} set status = null, created = now() - interval '3 minutes' where key = 'key-crash';
+            insert into {table} (credential, key, request_hash, created)
+              select credential, 'key-lost', request_hash, created from {table} where key = 'key-crash'
+            """))
+        {
+            await crash.ExecuteNonQueryAsync();
+        }
+        var events = await App.EventCountAsync();
+
+        var applied = await Client.SendAsync(Post("/api/statements", Statement, "key-crash"));
+        (await applied.ShouldBeProblemAsync(HttpStatusCode.Conflict))["detail"]!.ToString().ShouldContain("was applied");
+        (await App.EventCountAsync()).ShouldBe(events);
+
+        var lost = await Client.SendAsync(Post("/api/statements", Statement, "key-lost"));
+        lost.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await App.EventCountAsync()).ShouldBe(events + 1);
+    }
+
+    [Fact]
     public async Task every_event_records_who_appended_it_its_correlation_id_and_its_idempotency_key()
     {
         await GivenParties();
