@@ -16,6 +16,14 @@ if [ -z "${POSITIONLEDGER_TEST_CONNECTION:-}" ]; then
   trap 'deploy/local-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
 fi
 
+# The web tests drive the machine's Chromium (Debian's package); Playwright downloads nothing.
+if [ -z "${POSITIONLEDGER_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests..."
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
 results=TestResults
 rm -rf "$results"
 status=0

@@ -115,6 +115,8 @@ public static class PositionLedgerApp
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.Use(Audit.CorrelateAsync);
         app.UseAuthentication();
         app.UseAuthorization();

@@ -1,0 +1,371 @@
+// PositionLedger's page: plain ES modules and SVG, no build step and no request outside this app.
+
+const STANCES = ['proposes', 'supports', 'accepts', 'conditional', 'noncommittal', 'opposes', 'rejects', 'withdraws'];
+const SCORE = { proposes: 2, supports: 2, accepts: 2, conditional: 1, noncommittal: 0, opposes: -1, rejects: -2 };
+// Okabe-Ito colours for the party lines: distinguishable with the common colour-vision deficiencies.
+const PARTY_COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#f0e442', '#000000'];
+const DAY = 86400000;
+
+const state = {
+  parties: [], issues: [], first: null, last: null,
+  asOf: null,          // 'YYYY-MM-DD'
+  knownAt: null,       // ISO instant, or null for now
+  stances: null, selected: null, statement: null,
+};
+
+const $ = (selector) => document.querySelector(selector);
+const el = (tag, attributes = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+};
+const svg = (tag, attributes = {}) => {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  return node;
+};
+
+// --- API -------------------------------------------------------------------------------------------
+
+async function api(path, options = {}) {
+  const response = await fetch(path, options);
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw Object.assign(new Error(body?.detail ?? body?.title ?? response.statusText), { status: response.status, problem: body });
+  return body;
+}
+
+const clockQuery = () => {
+  const query = new URLSearchParams({ asOf: state.asOf });
+  if (state.knownAt) query.set('knownAt', state.knownAt);
+  return query;
+};
+
+async function timelineItems(issue) {
+  const items = [];
+  let next = null;
+  do {
+    const query = new URLSearchParams({ issue, limit: '500' });
+    if (state.knownAt) query.set('knownAt', state.knownAt);
+    if (next) query.set('after', next);
+    const page = await api(`/api/timeline?${query}`);
+    items.push(...page.items);
+    next = page.next;
+  } while (next);
+  return items;
+}
+
+// --- Dates -----------------------------------------------------------------------------------------
+
+const toDay = (date) => date.toISOString().slice(0, 10);
+const dayIndex = (day) => Math.round((Date.parse(day) - Date.parse(state.first)) / DAY);
+
+function setAsOf(day, { fromSlider = false } = {}) {
+  state.asOf = day;
+  $('#asof-value').textContent = day;
+  $('#asof-date').value = day;
+  if (!fromSlider) $('#asof-slider').value = String(Math.max(0, dayIndex(day)));
+  const url = new URL(location.href);
+  url.searchParams.set('asOf', day);
+  history.replaceState(null, '', url);
+  return refresh();
+}
+
+async function loadBounds() {
+  const bounds = await api('/api/timeline/bounds');
+  const today = toDay(new Date());
+  state.first = bounds.first ?? today;
+  state.last = bounds.last ?? today;
+  const slider = $('#asof-slider');
+  slider.min = '0';
+  slider.max = String(dayIndex(state.last));
+  $('#asof-date').min = state.first;
+}
+
+// --- Matrix ----------------------------------------------------------------------------------------
+
+function renderLegend() {
+  const legend = $('#legend');
+  legend.replaceChildren(
+    ...['proposes', 'supports', 'accepts', 'conditional', 'noncommittal', 'opposes', 'rejects']
+      .map((s) => el('span', { class: `stance-${s}`, text: `${s} (${SCORE[s] > 0 ? '+' : ''}${SCORE[s]})` })),
+    el('span', { class: 'stance-none', text: 'no stance' }));
+}
+
+function renderMatrix() {
+  const table = $('#matrix');
+  const caption = table.querySelector('caption');
+  const head = el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Party' }),
+    ...state.issues.map((i) => el('th', { scope: 'col', title: i.description ?? '', text: i.title }))));
+  const byParty = new Map(state.stances.parties.map((p) => [p.party, new Map(p.issues.map((i) => [i.issue, i]))]));
+  const body = el('tbody', {}, ...state.parties.map((party) => el('tr', {},
+    el('th', { scope: 'row', text: party.name }),
+    ...state.issues.map((issue) => {
+      const stance = byParty.get(party.id)?.get(issue.id);
+      const word = stance?.stance ?? null;
+      const claims = stance?.claims?.length ?? 0;
+      const selected = state.selected?.party === party.id && state.selected?.issue === issue.id;
+      const label = `${party.name} on ${issue.title}: ${word ?? 'no stance'}${claims ? `, ${claims} open claim${claims > 1 ? 's' : ''} by others` : ''}`;
+      return el('td', { class: `stance-${word ?? 'none'}` },
+        el('button', {
+          type: 'button', 'data-testid': `cell-${party.id}-${issue.id}`, 'data-stance': word ?? '', 'aria-label': label,
+          'aria-pressed': selected ? 'true' : 'false', title: label,
+          onclick: () => select(party.id, issue.id),
+        }, word ?? '—', claims ? el('span', { class: 'claims-mark', 'data-testid': 'claims-marker', 'aria-hidden': 'true', text: `◆${claims}` }) : null));
+    }))));
+  table.replaceChildren(caption, head, body);
+}
+
+// --- Details ---------------------------------------------------------------------------------------
+
+async function select(party, issue) {
+  state.selected = { party, issue };
+  renderMatrix();
+  await renderDetails();
+  $(`[data-testid="cell-${party}-${issue}"]`)?.focus();
+}
+
+function sourceLink(source) {
+  if (!source) return null;
+  const text = `${source.outlet}${source.publishedAt ? `, ${source.publishedAt}` : ''}`;
+  return source.url ? el('a', { href: source.url, rel: 'noopener noreferrer', target: '_blank', text }) : el('span', { text });
+}
+
+async function renderDetails() {
+  const details = $('#details');
+  const { party, issue } = state.selected ?? {};
+  if (!party) return;
+  const partyName = state.parties.find((p) => p.id === party)?.name ?? party;
+  const issueTitle = state.issues.find((i) => i.id === issue)?.title ?? issue;
+  const stance = state.stances.parties.find((p) => p.party === party)?.issues.find((i) => i.issue === issue);
+  const parts = [el('h3', { text: `${partyName} on ${issueTitle}, as of ${state.asOf}` })];
+  state.statement = null;
+  if (!stance) {
+    parts.push(el('p', { class: 'muted', text: 'No stance and no open claims.' }));
+  } else {
+    if (stance.statementId) {
+      const statement = await api(`/api/statements/${stance.statementId}`);
+      state.statement = statement;
+      parts.push(
+        el('p', {}, el('strong', { text: stance.stance ?? 'withdrawn (no stance)' }), ` — ${statement.speaker}, ${statement.statedAt}`),
+        el('blockquote', { 'data-testid': 'details-quote', text: statement.quote }),
+        el('p', {}, 'Source: ', sourceLink(statement.source)));
+      if (statement.conditions.length) parts.push(el('p', { text: 'Conditions:' }), el('ul', {}, ...statement.conditions.map((c) => el('li', { text: c }))));
+      parts.push(el('h4', { text: 'Revisions' }), el('ol', { class: 'revisions' }, ...statement.revisions.map((r) =>
+        el('li', { text: `${r.kind} at ${r.recordedAt}${r.recordedBy ? ` by ${r.recordedBy}` : ''}${r.reason ? ` — ${r.reason}` : ''}${r.changedFields?.length ? ` (${r.changedFields.join(', ')})` : ''}` }))));
+    } else {
+      parts.push(el('p', { class: 'muted', text: 'No stance of its own: only claims by others.' }));
+    }
+    if (stance.claims.length) {
+      parts.push(el('h4', { text: 'Open claims by others' }), ...stance.claims.map((c) =>
+        el('div', { class: 'claim', 'data-testid': 'claim' }, el('strong', { text: c.stance }), ` — claimed by ${c.claimedBy.party} (${c.speaker}), ${c.statedAt}`)));
+    }
+  }
+  if (state.statement && editorKey()) parts.push(correctionForms(state.statement));
+  details.replaceChildren(...parts);
+}
+
+// --- Timeline chart --------------------------------------------------------------------------------
+
+async function renderChart() {
+  const issue = $('#chart-issue').value;
+  const chart = $('#chart');
+  if (!issue) return chart.replaceChildren();
+  const items = (await timelineItems(issue)).filter((i) => !i.claimedBy);
+  const width = 760, height = 260, left = 44, right = 16, top = 14, bottom = 30;
+  const times = items.map((i) => Date.parse(i.statedAt));
+  const start = Math.min(Date.parse(state.first), ...times) - DAY, end = Math.max(Date.parse(state.last), ...times) + DAY;
+  const x = (t) => left + ((t - start) / (end - start)) * (width - left - right);
+  const yScore = (score) => top + ((2 - score) / 4) * (height - top - bottom);
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Stance score of each party on ${issue} over time` });
+  for (const score of [2, 1, 0, -1, -2]) {
+    root.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: yScore(score), y2: yScore(score) }));
+    const label = svg('text', { x: left - 6, y: yScore(score) + 4, 'text-anchor': 'end' });
+    label.textContent = score > 0 ? `+${score}` : String(score);
+    root.append(label);
+  }
+  for (const t of [start + DAY, end - DAY]) {
+    const label = svg('text', { x: x(t), y: height - 10, 'text-anchor': 'middle' });
+    label.textContent = toDay(new Date(t));
+    root.append(label);
+  }
+  root.append(svg('line', { class: 'axis', x1: left, x2: left, y1: top, y2: height - bottom }));
+  const asOfX = x(Date.parse(state.asOf) + DAY - 1);
+  root.append(svg('line', { class: 'axis', x1: asOfX, x2: asOfX, y1: top, y2: height - bottom, 'stroke-dasharray': '4 3' }));
+
+  const legend = el('div', { class: 'chart-legend' });
+  const tooltip = document.body.querySelector('.tooltip') ?? document.body.appendChild(el('div', { class: 'tooltip', hidden: true }));
+  const drawn = state.parties.filter((party) => items.some((i) => i.party === party.id));
+  drawn.forEach((party, index) => {
+    const own = items.filter((i) => i.party === party.id);
+    const colour = PARTY_COLOURS[state.parties.indexOf(party) % PARTY_COLOURS.length];
+    // Parties with the same score would hide each other: each line sits a few pixels off the score.
+    const offset = (index - (drawn.length - 1) / 2) * 3;
+    const y = (score) => yScore(score) + offset;
+    // A step line: each statement holds until the next; a withdrawal ends the line until a new stance.
+    let d = '', open = false;
+    for (const item of own) {
+      const px = x(Date.parse(item.statedAt));
+      if (item.score === null) { if (open) d += ` H ${px}`; open = false; continue; }
+      d += open ? ` H ${px} V ${y(item.score)}` : ` M ${px} ${y(item.score)}`;
+      open = true;
+    }
+    if (open) d += ` H ${width - right}`;
+    root.append(svg('path', { class: 'line', d: d.trim(), stroke: colour, 'data-testid': 'timeline-line', 'data-party': party.id }));
+    for (const item of own.filter((i) => i.score !== null)) {
+      const point = svg('circle', { cx: x(Date.parse(item.statedAt)), cy: y(item.score), r: 5, fill: colour, tabindex: 0, 'data-testid': 'timeline-point' });
+      const text = `${party.name}, ${item.statedAt}: ${item.stance} — ${item.speaker}: “${item.quote}”`;
+      const title = svg('title');
+      title.textContent = text;
+      point.append(title);
+      const show = (event) => {
+        tooltip.textContent = text;
+        tooltip.hidden = false;
+        const box = event.target.getBoundingClientRect();
+        tooltip.style.left = `${Math.min(box.left + 12, innerWidth - 360)}px`;
+        tooltip.style.top = `${box.top + 12}px`;
+      };
+      point.addEventListener('mouseenter', show);
+      point.addEventListener('focus', show);
+      point.addEventListener('mouseleave', () => { tooltip.hidden = true; });
+      point.addEventListener('blur', () => { tooltip.hidden = true; });
+      root.append(point);
+    }
+    legend.append(el('span', {}, el('i', { style: `background:${colour}` }), party.name));
+  });
+  chart.replaceChildren(root, legend);
+}
+
+// --- Editor ----------------------------------------------------------------------------------------
+
+const editorKey = () => sessionStorage.getItem('editor-key') ?? '';
+
+function showErrors(form, problem) {
+  form.querySelectorAll('.error').forEach((e) => { e.textContent = ''; });
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  if (!problem) return;
+  const errors = problem.errors ?? {};
+  let placed = false;
+  for (const [field, messages] of Object.entries(errors)) {
+    const root = field.replace(/\[\d+\]$/, '');
+    const slot = form.querySelector(`.error[data-field="${root}"]`);
+    if (!slot) continue;
+    slot.textContent = messages.join(' ');
+    form.querySelector(`[name="${root}"]`)?.setAttribute('aria-invalid', 'true');
+    placed = true;
+  }
+  if (!placed) form.querySelector('.error[data-field="*"]').textContent = problem.detail ?? problem.title ?? 'The request failed.';
+}
+
+async function send(path, body) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${editorKey()}`, 'idempotency-key': crypto.randomUUID() },
+    body: JSON.stringify(body),
+  });
+  const payload = await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, payload };
+}
+
+async function append(event) {
+  event.preventDefault();
+  const form = event.target;
+  const value = (name) => form.elements[name].value.trim();
+  const body = {
+    party: value('party'), issue: value('issue'), stance: value('stance'), speaker: value('speaker'), quote: value('quote'),
+    statedAt: value('statedAt'), source: { outlet: value('source.outlet') },
+    conditions: value('conditions').split('\n').map((c) => c.trim()).filter(Boolean),
+  };
+  if (value('source.url')) body.source.url = value('source.url');
+  if (value('claimedBy.party')) body.claimedBy = { party: value('claimedBy.party'), speaker: value('speaker') };
+  const result = await send('/api/statements', body);
+  showErrors(form, result.ok ? null : result.payload);
+  $('#append-result').textContent = result.ok ? `Appended statement ${result.payload.id}.` : `Not appended (${result.status}).`;
+  if (!result.ok) return;
+  form.reset();
+  await loadBounds();
+  await setAsOf(/^\d{4}-\d{2}-\d{2}/.test(body.statedAt) ? body.statedAt.slice(0, 10) : state.asOf);
+}
+
+function correctionForms(statement) {
+  const correct = el('form', { novalidate: true, 'data-testid': 'correct-form' },
+    el('h4', { text: `Correct (version ${statement.version})` }),
+    el('div', { class: 'grid' },
+      el('div', { class: 'field' }, el('label', { for: 'c-stance', text: 'Stance' }),
+        el('select', { id: 'c-stance', name: 'stance' }, ...STANCES.map((s) => el('option', { value: s, selected: s === statement.stance, text: s }))),
+        el('span', { class: 'error', 'data-field': 'stance' })),
+      el('div', { class: 'field' }, el('label', { for: 'c-statedAt', text: 'Stated at' }), el('input', { id: 'c-statedAt', name: 'statedAt', value: statement.statedAt }),
+        el('span', { class: 'error', 'data-field': 'statedAt' })),
+      el('div', { class: 'field wide' }, el('label', { for: 'c-quote', text: 'Quote' }), el('textarea', { id: 'c-quote', name: 'quote', rows: 2, text: statement.quote }),
+        el('span', { class: 'error', 'data-field': 'quote' })),
+      el('div', { class: 'field wide' }, el('label', { for: 'c-reason', text: 'Reason (required)' }), el('input', { id: 'c-reason', name: 'reason' }),
+        el('span', { class: 'error', 'data-field': 'reason' }))),
+    el('p', { class: 'error', 'data-field': '*', role: 'alert' }),
+    el('button', { type: 'submit', text: 'Correct' }), ' ',
+    el('button', { type: 'button', 'data-action': 'retract', text: 'Retract' }));
+  const changed = (name) => correct.elements[name].value.trim() !== String(statement[name]) ? correct.elements[name].value.trim() : undefined;
+  correct.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { expectedVersion: statement.version, reason: correct.elements.reason.value.trim(), stance: changed('stance'), statedAt: changed('statedAt'), quote: changed('quote') };
+    const result = await send(`/api/statements/${statement.id}/corrections`, body);
+    showErrors(correct, result.ok ? null : result.payload);
+    if (result.ok) await refresh();
+  });
+  correct.querySelector('[data-action=retract]').addEventListener('click', async () => {
+    const result = await send(`/api/statements/${statement.id}/retraction`, { expectedVersion: statement.version, reason: correct.elements.reason.value.trim() });
+    showErrors(correct, result.ok ? null : result.payload);
+    if (result.ok) await refresh();
+  });
+  return correct;
+}
+
+function fillEditor() {
+  const options = (items, blank) => [...(blank ? [el('option', { value: '', text: blank })] : []), ...items.map(([value, text]) => el('option', { value, text }))];
+  $('#f-party').replaceChildren(...options(state.parties.map((p) => [p.id, p.name])));
+  $('#f-claimedBy').replaceChildren(...options(state.parties.map((p) => [p.id, p.name]), '— (the party itself)'));
+  $('#f-issue').replaceChildren(...options(state.issues.map((i) => [i.id, i.title])));
+  $('#f-stance').replaceChildren(...options(STANCES.map((s) => [s, s])));
+  $('#chart-issue').replaceChildren(...options(state.issues.map((i) => [i.id, i.title])));
+  $('#editor-key').value = editorKey();
+}
+
+// --- Wiring ----------------------------------------------------------------------------------------
+
+async function refresh() {
+  state.stances = await api(`/api/stances?${clockQuery()}`);
+  renderMatrix();
+  await Promise.all([state.selected ? renderDetails() : null, renderChart()]);
+  document.body.dataset.ready = 'true';
+}
+
+async function start() {
+  renderLegend();
+  [state.parties, state.issues] = await Promise.all([api('/api/parties'), api('/api/issues')]);
+  await loadBounds();
+  fillEditor();
+  const requested = new URL(location.href).searchParams.get('asOf');
+  const slider = $('#asof-slider');
+  slider.addEventListener('input', () => {
+    const day = toDay(new Date(Date.parse(state.first) + Number(slider.value) * DAY));
+    setAsOf(day, { fromSlider: true });
+  });
+  $('#asof-date').addEventListener('change', (event) => { if (event.target.value) setAsOf(event.target.value); });
+  $('#knownat').addEventListener('change', (event) => {
+    state.knownAt = event.target.value ? `${event.target.value.length === 16 ? `${event.target.value}:00` : event.target.value}Z` : null;
+    refresh();
+  });
+  $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; refresh(); });
+  $('#chart-issue').addEventListener('change', renderChart);
+  $('#editor-key').addEventListener('change', (event) => { sessionStorage.setItem('editor-key', event.target.value.trim()); if (state.selected) renderDetails(); });
+  $('#append-form').addEventListener('submit', append);
+  await setAsOf(requested && /^\d{4}-\d{2}-\d{2}$/.test(requested) ? requested : state.last);
+}
+
+start().catch((error) => {
+  $('#details').replaceChildren(el('p', { class: 'error', role: 'alert', text: `Could not load the ledger: ${error.message}` }));
+});

@@ -1,0 +1,163 @@
+using Microsoft.Playwright;
+using PositionLedger.Seeding;
+using PositionLedger.Tests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace PositionLedger.Tests.Web;
+
+/// <summary>The page at / in a real headless Chromium, on the seed data. Each test saves a screenshot.</summary>
+[Collection(WebCollection.Name)]
+public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture browser) : IAsyncLifetime
+{
+    private IBrowserContext _context = null!;
+    private IPage _page = null!;
+    private readonly List<string> _outsideRequests = [];
+
+    public async Task InitializeAsync()
+    {
+        await app.ResetAsync();
+        await Seeder.SeedAsync(app.Store, Repository.Seeds, TimeProvider.System, _ => { }, CancellationToken.None);
+        _context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        _page = await _context.NewPageAsync();
+        _page.Request += (_, request) =>
+        {
+            if (!request.Url.StartsWith(app.BaseAddress.ToString(), StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal))
+                _outsideRequests.Add(request.Url);
+        };
+    }
+
+    public async Task DisposeAsync() => await _context.DisposeAsync();
+
+    private async Task Open(string asOf)
+    {
+        await _page.GotoAsync(new Uri(app.BaseAddress, $"/?asOf={asOf}").ToString());
+        await Expect(_page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
+    }
+
+    private ILocator Cell(string party, string issue) => _page.GetByTestId($"cell-{party}-{issue}");
+
+    private async Task Screenshot(string name)
+    {
+        var folder = Path.Combine(Repository.Root, "TestResults", "screenshots");
+        Directory.CreateDirectory(folder);
+        await _page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task the_matrix_shows_russia_conditional_on_13_march_with_claims_and_no_stance_on_12_march()
+    {
+        await Open("2025-03-13");
+
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "conditional");
+        await Expect(Cell("russia", "ceasefire-30-day").GetByTestId("claims-marker")).ToBeVisibleAsync();
+        await Expect(Cell("us", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "proposes");
+        await Screenshot("matrix-2025-03-13");
+
+        await Open("2025-03-12");
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "");
+        await Expect(Cell("russia", "ceasefire-30-day").GetByTestId("claims-marker")).ToHaveCountAsync(0);
+        await Expect(Cell("ukraine", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "accepts");
+        await Screenshot("matrix-2025-03-12");
+        _outsideRequests.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task moving_the_date_slider_redraws_the_matrix()
+    {
+        await Open("2025-03-13");
+
+        var slider = _page.Locator("#asof-slider");
+        await slider.FocusAsync();
+        await slider.PressAsync("ArrowLeft");
+
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-12");
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "");
+    }
+
+    [Fact]
+    public async Task selecting_a_cell_shows_putins_quote_the_conditions_the_claims_and_the_revisions()
+    {
+        await Open("2025-03-13");
+
+        await Cell("russia", "ceasefire-30-day").ClickAsync();
+
+        await Expect(_page.GetByTestId("details-quote")).ToContainTextAsync("We agree with the proposals to stop hostilities");
+        await Expect(_page.Locator("#details")).ToContainTextAsync("Vladimir Putin");
+        await Expect(_page.Locator("#details")).ToContainTextAsync("regroup and rearm");
+        await Expect(_page.GetByTestId("claim")).ToHaveCountAsync(3);
+        await Expect(_page.Locator("#details")).ToContainTextAsync("Volodymyr Zelenskiy");
+        await Expect(_page.Locator("ol.revisions li")).ToHaveCountAsync(1);
+        await Screenshot("details-putin");
+    }
+
+    [Fact]
+    public async Task the_timeline_draws_one_step_line_per_party_with_quotes_on_the_points()
+    {
+        await Open("2025-03-13");
+        await _page.Locator("#chart-issue").SelectOptionAsync("ceasefire-30-day");
+
+        var lines = _page.GetByTestId("timeline-line");
+        await Expect(lines).ToHaveCountAsync(3);
+        (await lines.EvaluateAllAsync<string[]>("ls => ls.map(l => l.dataset.party).sort()")).ShouldBe(["russia", "ukraine", "us"]);
+        await _page.GetByTestId("timeline-point").First.HoverAsync();
+        await Expect(_page.Locator(".tooltip")).ToBeVisibleAsync();
+        await Screenshot("timeline-ceasefire");
+    }
+
+    [Fact]
+    public async Task an_editor_appends_a_statement_and_the_matrix_shows_it()
+    {
+        await Open("2025-03-13");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "opposes");
+
+        await _page.Locator("#editor-key").FillAsync(AppFixture.EditorKey);
+        await _page.Locator("#editor-key").DispatchEventAsync("change");
+        await _page.Locator("#f-party").SelectOptionAsync("russia");
+        await _page.Locator("#f-issue").SelectOptionAsync("kursk");
+        await _page.Locator("#f-stance").SelectOptionAsync("rejects");
+        await _page.Locator("#f-statedAt").FillAsync("2025-03-13");
+        await _page.Locator("#f-speaker").FillAsync("Dmitry Peskov");
+        await _page.Locator("#f-outlet").FillAsync("TASS");
+        await _page.Locator("#f-quote").FillAsync("There can be no ceasefire in Kursk.");
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Append" }).ClickAsync();
+
+        await Expect(_page.Locator("#append-result")).ToContainTextAsync("Appended");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "rejects");
+        await Screenshot("editor-appended");
+    }
+
+    [Fact]
+    public async Task a_bad_submission_shows_the_error_next_to_the_field_it_names()
+    {
+        await Open("2025-03-13");
+        await _page.Locator("#editor-key").FillAsync(AppFixture.EditorKey);
+        await _page.Locator("#editor-key").DispatchEventAsync("change");
+        await _page.Locator("#f-statedAt").FillAsync("2999-01-01");
+        await _page.Locator("#f-speaker").FillAsync("Someone");
+        await _page.Locator("#f-outlet").FillAsync("Wire");
+
+        await _page.GetByRole(AriaRole.Button, new() { Name = "Append" }).ClickAsync();
+
+        await Expect(_page.Locator(".error[data-field=quote]")).ToContainTextAsync("quote");
+        await Expect(_page.Locator(".error[data-field=statedAt]")).ToContainTextAsync("future");
+        await Expect(_page.Locator("#f-quote")).ToHaveAttributeAsync("aria-invalid", "true");
+        await Screenshot("editor-field-errors");
+    }
+
+    [Fact]
+    public async Task it_is_usable_by_keyboard_and_at_phone_width()
+    {
+        await _page.SetViewportSizeAsync(390, 844);
+        await Open("2025-03-13");
+
+        await Cell("russia", "ceasefire-30-day").FocusAsync();
+        await _page.Keyboard.PressAsync("Enter");
+
+        await Expect(_page.GetByTestId("details-quote")).ToContainTextAsync("We agree");
+        await Screenshot("phone-width");
+        // Nothing sticks out sideways (a wide table scrolls inside its own box).
+        var wider = await _page.EvaluateAsync<string[]>(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap')).map(e => e.tagName + '#' + e.id + '.' + e.className)");
+        wider.ShouldBeEmpty();
+    }
+}
