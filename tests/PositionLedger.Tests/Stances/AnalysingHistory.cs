@@ -42,6 +42,7 @@ public sealed class when_analysing_the_history(AppFixture app) : ApiTest(app)
     [InlineData("/api/search?q=peace&limit=1000", "limit")]
     [InlineData("/api/events?after=-1", "after")]
     [InlineData("/api/events?limit=100000", "limit")]
+    [InlineData("/api/events/live?after=yesterday", "after")]
     [InlineData("/api/stances?knownAt=2025-13-45", "knownAt")]
     public async Task a_bad_query_is_refused_naming_the_parameter(string url, string field)
     {

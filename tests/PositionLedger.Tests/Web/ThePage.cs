@@ -62,6 +62,20 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
     }
 
     [Fact]
+    public async Task the_known_at_control_shows_what_the_ledger_knew_then()
+    {
+        await Open("2025-03-13");
+
+        // Before the seeds were recorded the ledger knew nothing.
+        await _page.Locator("#knownat").FillAsync("2020-01-01T00:00");
+        await _page.Locator("#knownat").DispatchEventAsync("change");
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "");
+
+        await _page.Locator("#knownat-now").ClickAsync();
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "conditional");
+    }
+
+    [Fact]
     public async Task moving_the_date_slider_redraws_the_matrix()
     {
         await Open("2025-03-13");
