@@ -118,6 +118,15 @@ public static class PositionLedgerApp
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.Use(Audit.CorrelateAsync);
+        var importLimit = builder.Configuration.GetValue("PositionLedger:MaxImportBytes", 256L * 1024 * 1024);
+        app.Use((context, next) =>
+        {
+            // Archives are larger than any single write.
+            if (context.Request.Path.StartsWithSegments(ImportStatementsEndpoint.Route)
+                && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+                size.MaxRequestBodySize = importLimit;
+            return next(context);
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -54,6 +54,20 @@ public static class OpenApi
                     operation.Responses.TryAdd("422", Problem("The Idempotency-Key was used for another request."));
                 }
                 operation.Responses.TryAdd("503", Problem("The database is unavailable."));
+                if (route == Statements.ImportStatementsEndpoint.Route.TrimStart('/') && operation.RequestBody is null)
+                {
+                    // The import endpoint reads its body as a stream, so the generator cannot see its shape.
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Description = "Statements as for POST /api/statements, each with an optional id: NDJSON (one per line) or a JSON array.",
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            ["application/x-ndjson"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+                            ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(nameof(Statements.StateStatement), context.Document) } },
+                        },
+                    };
+                }
                 return Task.CompletedTask;
             });
         });

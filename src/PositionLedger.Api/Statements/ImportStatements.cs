@@ -1,0 +1,187 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using PositionLedger.Infrastructure;
+using PositionLedger.Issues;
+using PositionLedger.Parties;
+using Wolverine.Http;
+
+namespace PositionLedger.Statements;
+
+/// <summary>One line of an archive: a statement as POST /api/statements takes it, with an optional id of its own.</summary>
+public sealed record ImportLine(int Line, Guid? Id, StateStatement? Statement, string? Error);
+
+public sealed record ImportReport(int Received, int Appended, int AlreadyPresent, IReadOnlyList<string> Ids);
+
+/// <summary>
+/// Bulk import for archives: NDJSON (one statement per line) or a JSON array. A batch is all-or-nothing:
+/// one invalid line and nothing is appended, and every invalid line is named by its number. Lines that
+/// carry an id already in the ledger are counted as present and skipped, so an archive loads once.
+/// </summary>
+public static class StatementImport
+{
+    public const int MaxLines = 100_000;
+    public const int MaxReportedErrors = 200;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    public static async IAsyncEnumerable<ImportLine> ReadAsync(Stream body, bool isJsonArray, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (isJsonArray)
+        {
+            var number = 0;
+            var items = JsonSerializer.DeserializeAsyncEnumerable<JsonNode?>(body, Json, ct);
+            await using var e = items.GetAsyncEnumerator(ct);
+            while (true)
+            {
+                JsonNode? node = null;
+                string? broken = null;
+                try
+                {
+                    if (!await e.MoveNextAsync()) yield break;
+                    node = e.Current;
+                }
+                catch (JsonException ex)
+                {
+                    broken = ex.Message;
+                }
+                if (broken is not null)
+                {
+                    yield return new ImportLine(number + 1, null, null, $"Not valid JSON: {broken}");
+                    yield break;
+                }
+                yield return Parse(++number, node);
+            }
+        }
+
+        using var reader = new StreamReader(body);
+        var line = 0;
+        while (await reader.ReadLineAsync(ct) is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            JsonNode? node = null;
+            string? broken = null;
+            try { node = JsonNode.Parse(text); }
+            catch (JsonException ex) { broken = ex.Message; }
+            yield return broken is null ? Parse(line, node) : new ImportLine(line, null, null, $"Not valid JSON: {broken}");
+        }
+    }
+
+    private static ImportLine Parse(int line, JsonNode? node)
+    {
+        if (node is not JsonObject item) return new ImportLine(line, null, null, "Each line must be a JSON object.");
+        Guid? id = null;
+        if (item["id"] is { } idNode)
+        {
+            if (idNode.GetValueKind() != JsonValueKind.String || !Guid.TryParse(idNode.GetValue<string>(), out var parsed))
+                return new ImportLine(line, null, null, "id: must be a GUID.");
+            id = parsed;
+            item = (JsonObject)item.DeepClone();
+            item.Remove("id");
+        }
+        try
+        {
+            return new ImportLine(line, id, item.Deserialize<StateStatement>(Json), null);
+        }
+        catch (JsonException ex)
+        {
+            return new ImportLine(line, id, null, ex.Message);
+        }
+    }
+
+    /// <summary>Validates every line as POST /api/statements would; the errors are keyed "line N.field".</summary>
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(IReadOnlyList<ImportLine> lines, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    {
+        var parties = (await session.Query<Party>().Select(p => p.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var validator = new StateStatement.Validator(clock);
+        var errors = new Dictionary<string, string[]>();
+        var seen = new HashSet<Guid>();
+        foreach (var line in lines)
+        {
+            if (errors.Count >= MaxReportedErrors) break;
+            if (line.Error is not null) { errors[$"line {line.Line}"] = [line.Error]; continue; }
+            if (line.Id is { } id && !seen.Add(id)) { errors[$"line {line.Line}.id"] = ["The same id appears twice in this batch."]; continue; }
+            var result = validator.Validate(line.Statement!);
+            foreach (var failure in result.Errors) Add(errors, $"line {line.Line}.{failure.PropertyName}", failure.ErrorMessage);
+            if (!result.IsValid) continue;
+            var s = line.Statement!;
+            if (!parties.Contains(s.Party!)) Add(errors, $"line {line.Line}.party", $"No party '{s.Party}' is registered.");
+            if (!issues.Contains(s.Issue!)) Add(errors, $"line {line.Line}.issue", $"No issue '{s.Issue}' is open.");
+            if (s.ClaimedBy?.Party is { } by && !parties.Contains(by)) Add(errors, $"line {line.Line}.claimedBy.party", $"No party '{by}' is registered.");
+        }
+        return errors;
+    }
+
+    private static void Add(Dictionary<string, string[]> errors, string key, string message) =>
+        errors[key] = errors.TryGetValue(key, out var existing) ? [.. existing, message] : [message];
+
+    /// <summary>Starts one stream per new statement in the session; the caller commits them together.</summary>
+    public static async Task<ImportReport> AppendAsync(IReadOnlyList<ImportLine> lines, IDocumentSession session, NpgsqlDataSource db, string eventSchema, CancellationToken ct)
+    {
+        var given = lines.Where(l => l.Id is not null).Select(l => l.Id!.Value.ToString()).ToArray();
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        if (given.Length > 0)
+        {
+            await using var command = db.CreateCommand($"select id from {eventSchema}.mt_streams where id = any($1)");
+            command.Parameters.Add(new NpgsqlParameter { Value = given });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) present.Add(reader.GetString(0));
+        }
+        var ids = new List<string>(lines.Count);
+        foreach (var line in lines)
+        {
+            var id = line.Id ?? Guid.CreateVersion7();
+            if (present.Contains(id.ToString())) continue;
+            session.Events.StartStream<Statement>(id.ToString(), new PositionStated(id, line.Statement!.ToContent()));
+            ids.Add(id.ToString());
+        }
+        return new ImportReport(lines.Count, ids.Count, present.Count, ids);
+    }
+}
+
+public static class ImportStatementsEndpoint
+{
+    public const string Route = "/api/imports";
+
+    [WolverinePost(Route)]
+    [Consumes("application/x-ndjson", "application/json")]
+    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
+        HttpRequest request, IDocumentSession session, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is not ("application/x-ndjson" or "application/json"))
+        {
+            return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["Content-Type"] = ["Send application/x-ndjson or a JSON array as application/json."] })
+            {
+                Status = StatusCodes.Status415UnsupportedMediaType,
+                Title = "Unsupported media type",
+            });
+        }
+
+        var lines = new List<ImportLine>();
+        await foreach (var line in StatementImport.ReadAsync(request.Body, mediaType == "application/json", ct))
+        {
+            if (lines.Count == StatementImport.MaxLines)
+                return TypedResults.Problem(Problems.Invalid("body", $"A batch holds at most {StatementImport.MaxLines} statements; split the archive."));
+            lines.Add(line);
+        }
+        if (lines.Count == 0) return TypedResults.Problem(Problems.Invalid("body", "The batch holds no statements."));
+
+        var errors = await StatementImport.ValidateAsync(lines, session, clock, ct);
+        if (errors.Count > 0)
+        {
+            var problem = Problems.Invalid(errors);
+            problem.Detail = $"{errors.Keys.Select(k => k.Split('.')[0]).Distinct().Count()} of {lines.Count} lines are invalid; nothing was appended.";
+            return TypedResults.Problem(problem);
+        }
+        // Wolverine commits the session (AutoApplyTransactions): the whole batch or nothing.
+        return TypedResults.Ok(await StatementImport.AppendAsync(lines, session, db, session.DocumentStore.Options.Events.DatabaseSchemaName, ct));
+    }
+}
