@@ -28,6 +28,28 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_export_streams_the_whole_log_as_ndjson_in_record_order()
+    {
+        await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire"]);
+        var stated = Stated("russia", "ceasefire", Stance.Conditional, "2025-03-13");
+        await App.GivenAsync(stated, new StatementRetracted(stated.StatementId, "Duplicate"));
+
+        var response = await Client.GetAsync("/api/events/export");
+
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/x-ndjson");
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        lines.Count.ShouldBe(5);
+        lines.Select(l => l.GetProperty("sequence").GetInt64()).ShouldBeInOrder();
+        lines[3].GetProperty("type").GetString().ShouldBe("position_stated");
+        lines[3].GetProperty("data").GetProperty("content").GetProperty("party").GetString().ShouldBe("russia");
+
+        var after = lines[2].GetProperty("sequence").GetInt64();
+        var rest = (await Client.GetStringAsync($"/api/events/export?after={after}")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        rest.Length.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task the_live_feed_sends_each_new_event_as_it_is_appended()
     {
         await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);
