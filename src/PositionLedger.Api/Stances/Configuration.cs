@@ -5,9 +5,22 @@ namespace PositionLedger.Stances;
 
 public static class Configuration
 {
+    public const string RevisionsProjection = "StatementRevisions";
+
     public static StoreOptions AddStances(this StoreOptions options)
     {
-        options.Projections.Add(new StatementRevisionsProjection(options.DatabaseSchemaName), ProjectionLifecycle.Inline);
+        var table = StatementRevisionsProjection.DefineTable(options.DatabaseSchemaName);
+        options.Storage.ExtendedSchemaObjects.Add(table);
+        options.Projections.Add(
+            new StatementRevisionsProjection(table.Identifier.QualifiedName),
+            ProjectionLifecycle.Inline,
+            RevisionsProjection,
+            rebuild =>
+            {
+                rebuild.DeleteDataInTableOnTeardown(table.Identifier.QualifiedName);
+                // Each page becomes two set-based statements, so large pages rebuild fastest.
+                rebuild.BatchSize = 10_000;
+            });
         return options;
     }
 }

@@ -13,22 +13,17 @@ public sealed record RevisionTable(string QualifiedName);
 /// <summary>
 /// The bitemporal table: one row per revision of a statement, valid in record time from the event that
 /// made it (recorded_from) until the event that replaced or retracted it (recorded_to). An as-of query
-/// is then an index walk per (party, issue) instead of a replay. Inline, so a write is visible to the
-/// next read; rebuildable, because the table is emptied on teardown.
+/// is then an index walk per (party, issue) instead of a replay.
+/// <para>
+/// Set-based: a page of events (one append, an import batch, or a page of a rebuild) becomes two SQL
+/// statements, one closing the revisions the page replaces and one inserting the new ones, instead of a
+/// statement per event. Inline, so a write is visible to the next read; rebuildable, because the table is
+/// emptied on teardown.
+/// </para>
 /// </summary>
-public sealed partial class StatementRevisionsProjection : EventProjection
+public sealed class StatementRevisionsProjection(string table) : IProjection
 {
     public const string TableName = "pl_statement_revisions";
-
-    private readonly string _table;
-
-    public StatementRevisionsProjection(string schema)
-    {
-        var table = DefineTable(schema);
-        _table = table.Identifier.QualifiedName;
-        SchemaObjects.Add(table);
-        Options.DeleteDataInTableOnTeardown(_table);
-    }
 
     public static Table DefineTable(string schema)
     {
@@ -70,38 +65,122 @@ public sealed partial class StatementRevisionsProjection : EventProjection
         return table;
     }
 
-    public void Project(IEvent<PositionStated> e, IDocumentOperations ops) =>
-        Insert(ops, e, e.Data.StatementId, e.Data.Content, statementSeq: e.Sequence);
-
-    public void Project(IEvent<StatementCorrected> e, IDocumentOperations ops)
+    public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        Close(ops, e, e.Data.StatementId);
-        Insert(ops, e, e.Data.StatementId, e.Data.Corrected, statementSeq: null);
+        var page = new Page();
+        foreach (var e in events)
+        {
+            switch (e.Data)
+            {
+                case PositionStated s:
+                    page.Open(s.StatementId, e, s.Content, statementSeq: e.Sequence);
+                    break;
+                case StatementCorrected c:
+                    var first = page.Close(c.StatementId, e);
+                    page.Open(c.StatementId, e, c.Corrected, statementSeq: first);
+                    break;
+                case StatementRetracted r:
+                    page.Close(r.StatementId, e);
+                    break;
+            }
+        }
+
+        // Closings first: they only touch revisions from earlier pages, never the ones inserted below.
+        if (page.Closings.Count > 0)
+        {
+            operations.QueueSqlCommand(
+                $"""
+                update {table} r set recorded_to = u.recorded_to, recorded_to_seq = u.recorded_to_seq
+                from unnest(?::uuid[], ?::timestamptz[], ?::bigint[]) as u(statement_id, recorded_to, recorded_to_seq)
+                where r.statement_id = u.statement_id and r.recorded_to is null
+                """,
+                page.Closings.Select(c => c.StatementId).ToArray(),
+                page.Closings.Select(c => c.At).ToArray(),
+                page.Closings.Select(c => c.Sequence).ToArray());
+        }
+        if (page.Rows.Count > 0)
+        {
+            var rows = page.Rows;
+            // A correction of a statement from an earlier page keeps that statement's first sequence.
+            operations.QueueSqlCommand(
+                $"""
+                insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                    conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                    recorded_to, recorded_to_seq, search)
+                select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
+                    u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
+                    coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
+                    u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
+                    to_tsvector('english', u.quote || ' ' || u.speaker)
+                from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
+                    ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
+                    as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                         conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                         recorded_to, recorded_to_seq)
+                """,
+                rows.Select(r => r.StatementId).ToArray(),
+                rows.Select(r => r.Version).ToArray(),
+                rows.Select(r => r.Content.Party).ToArray(),
+                rows.Select(r => r.Content.Issue).ToArray(),
+                rows.Select(r => r.Content.Stance.Word()).ToArray(),
+                rows.Select(r => r.Content.Speaker).ToArray(),
+                rows.Select(r => r.Content.Quote).ToArray(),
+                rows.Select(r => r.Content.StatedAt.ToUniversalTime()).ToArray(),
+                rows.Select(r => r.Content.StatedOnDate).ToArray(),
+                rows.Select(r => JsonSerializer.Serialize(r.Content.Conditions)).ToArray(),
+                rows.Select(r => JsonSerializer.Serialize(r.Content.Source, JsonSerializerOptions.Web)).ToArray(),
+                rows.Select(r => r.Content.ClaimedBy?.Party).ToArray(),
+                rows.Select(r => r.Content.ClaimedBy?.Speaker).ToArray(),
+                rows.Select(r => r.StatementSeq).ToArray(),
+                rows.Select(r => r.RecordedFrom).ToArray(),
+                rows.Select(r => r.RecordedFromSeq).ToArray(),
+                rows.Select(r => r.RecordedTo).ToArray(),
+                rows.Select(r => r.RecordedToSeq).ToArray());
+        }
+        return Task.CompletedTask;
     }
 
-    public void Project(IEvent<StatementRetracted> e, IDocumentOperations ops) =>
-        Close(ops, e, e.Data.StatementId);
-
-    private void Close(IDocumentOperations ops, IEvent e, Guid statementId) =>
-        ops.QueueSqlCommand(
-            $"update {_table} set recorded_to = ?, recorded_to_seq = ? where statement_id = ? and recorded_to is null",
-            e.Timestamp.ToUniversalTime(), e.Sequence, statementId);
-
-    /// <summary>A correction keeps the statement's first sequence, read from the revision it replaces.</summary>
-    private void Insert(IDocumentOperations ops, IEvent e, Guid statementId, StatementContent c, long? statementSeq)
+    private sealed class Row(Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
     {
-        var seq = statementSeq is null
-            ? $"(select min(statement_seq) from {_table} where statement_id = ?)"
-            : "?";
-        ops.QueueSqlCommand(
-            $"""
-            insert into {_table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq, search)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, {seq}, ?, ?, to_tsvector('english', ?))
-            """,
-            statementId, e.Version, c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, c.StatedAt.ToUniversalTime(), c.StatedOnDate,
-            JsonSerializer.Serialize(c.Conditions), JsonSerializer.Serialize(c.Source, JsonSerializerOptions.Web),
-            c.ClaimedBy?.Party!, c.ClaimedBy?.Speaker!, statementSeq is null ? statementId : statementSeq.Value,
-            e.Timestamp.ToUniversalTime(), e.Sequence, $"{c.Quote} {c.Speaker}");
+        public Guid StatementId { get; } = statementId;
+        public long Version { get; } = version;
+        public StatementContent Content { get; } = content;
+        public long? StatementSeq { get; } = statementSeq;
+        public DateTimeOffset RecordedFrom { get; } = recordedFrom;
+        public long RecordedFromSeq { get; } = recordedFromSeq;
+        public DateTimeOffset? RecordedTo { get; set; }
+        public long? RecordedToSeq { get; set; }
+    }
+
+    private sealed record Closing(Guid StatementId, DateTimeOffset At, long Sequence);
+
+    /// <summary>The rows a page of events inserts and the earlier rows it closes, in event order.</summary>
+    private sealed class Page
+    {
+        private readonly Dictionary<Guid, Row> _open = [];
+
+        public List<Row> Rows { get; } = [];
+
+        public List<Closing> Closings { get; } = [];
+
+        public void Open(Guid statementId, IEvent e, StatementContent content, long? statementSeq)
+        {
+            var row = new Row(statementId, e.Version, content, statementSeq, e.Timestamp.ToUniversalTime(), e.Sequence);
+            Rows.Add(row);
+            _open[statementId] = row;
+        }
+
+        /// <summary>Closes the statement's open revision; returns its first sequence when this page knows it.</summary>
+        public long? Close(Guid statementId, IEvent e)
+        {
+            if (_open.Remove(statementId, out var row))
+            {
+                row.RecordedTo = e.Timestamp.ToUniversalTime();
+                row.RecordedToSeq = e.Sequence;
+                return row.StatementSeq;
+            }
+            Closings.Add(new Closing(statementId, e.Timestamp.ToUniversalTime(), e.Sequence));
+            return null;
+        }
     }
 }

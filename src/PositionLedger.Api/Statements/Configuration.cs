@@ -1,13 +1,16 @@
-using JasperFx.Events.Projections;
 using Marten;
 
 namespace PositionLedger.Statements;
 
 public static class Configuration
 {
+    /// <summary>
+    /// A statement's stream is a handful of events, so the aggregate is folded live when needed
+    /// (GET, corrections) rather than stored: appends and imports write one row less per statement.
+    /// </summary>
     public static StoreOptions AddStatements(this StoreOptions options)
     {
-        options.Projections.Snapshot<Statement>(SnapshotLifecycle.Inline);
+        options.Projections.LiveStreamAggregation<Statement>();
         return options;
     }
 }

@@ -71,7 +71,7 @@ public static class GetStatementEndpoint
     [WolverineGet("/api/statements/{id}")]
     public static async Task<Results<Ok<StatementView>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct)
     {
-        var statement = Guid.TryParse(id, out var guid) ? await session.LoadAsync<Statement>(guid.ToString(), ct) : null;
+        var statement = Guid.TryParse(id, out var guid) ? await session.Events.AggregateStreamAsync<Statement>(guid.ToString(), token: ct) : null;
         if (statement is null) return TypedResults.Problem(Problems.NotFound($"No statement '{id}' exists."));
         return TypedResults.Ok(StatementView.Of(statement));
     }

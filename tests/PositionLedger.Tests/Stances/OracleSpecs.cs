@@ -39,7 +39,7 @@ public sealed class OracleSpecs(AppFixture app) : ApiTest(app)
 
         using (var daemon = await App.Store.BuildProjectionDaemonAsync())
         {
-            await daemon.RebuildProjectionAsync<StatementRevisionsProjection>(CancellationToken.None);
+            await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
         }
 
         var after = new List<string>();

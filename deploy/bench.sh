@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Benchmarks B1-B6 of PositionLedger (see README), with their baselines measured in the same run.
+#   deploy/bench.sh [--statements N]     default 1,000,000; writes docs/benchmarks-latest-run.md and docs/benchmarks.json
+# Uses POSITIONLEDGER_BENCH_CONNECTION when set; otherwise a fresh local PostgreSQL with DURABLE settings
+# (fsync and synchronous commit on) in .data/bench-postgres, removed afterwards.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [ -z "${POSITIONLEDGER_BENCH_CONNECTION:-}" ]; then
+  pg_dir=.data/bench-postgres
+  deploy/local-postgres.sh stop "$pg_dir" 2>/dev/null || true
+  rm -rf "$pg_dir"
+  POSITIONLEDGER_BENCH_CONNECTION="$(deploy/local-postgres.sh start "$pg_dir" "${POSITIONLEDGER_BENCH_PG_PORT:-55434}");Maximum Pool Size=200"
+  export POSITIONLEDGER_BENCH_CONNECTION
+  trap 'deploy/local-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+fi
+
+dotnet build src/PositionLedger.Api -c Release -v quiet --nologo -clp:ErrorsOnly
+dotnet build tests/PositionLedger.Benchmarks -c Release -v quiet --nologo -clp:ErrorsOnly
+dotnet tests/PositionLedger.Benchmarks/bin/Release/net10.0/PositionLedger.Benchmarks.dll "$@"

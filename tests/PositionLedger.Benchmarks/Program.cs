@@ -1,0 +1,389 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+using PositionLedger;
+using PositionLedger.Benchmarks;
+using PositionLedger.Stances;
+using PositionLedger.Statements;
+
+// Usage: deploy/bench.sh [--statements N] (see README). Prints a table and writes docs/benchmarks.md + .json.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var target = Arg("--statements", 1_000_000);
+var outputDir = ArgText("--out", null) ?? Path.Combine(Root(), "docs");
+var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")
+    ?? throw new InvalidOperationException("Set POSITIONLEDGER_BENCH_CONNECTION (deploy/bench.sh does).");
+var appDll = Path.Combine(Root(), "src", "PositionLedger.Api", "bin", "Release", "net10.0", "PositionLedger.Api.dll");
+if (!File.Exists(appDll)) throw new InvalidOperationException($"Build the app in Release first: {appDll}");
+const string Schema = "bench";
+const int Port = 5091;
+var stages = new[] { 10_000, 100_000, 1_000_000 }.Where(s => s < target).Append(target).ToArray();
+var results = new List<Result>();
+var notes = new List<string>();
+void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
+
+await using (var reset = new NpgsqlConnection(connectionString))
+{
+    await reset.OpenAsync();
+    await new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists bench_bare cascade; drop table if exists public.bench_copy", reset).ExecuteNonQueryAsync();
+}
+
+Say("Starting the app (first start creates the schema)...");
+var (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port);
+var client = app.Client();
+await using var inProcess = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={connectionString}", $"--PositionLedger:Schema={Schema}", "--Logging:LogLevel:Default=Warning"]);
+var store = inProcess.Services.GetRequiredService<IDocumentStore>();
+var db = inProcess.Services.GetRequiredService<NpgsqlDataSource>();
+var revisions = inProcess.Services.GetRequiredService<RevisionTable>();
+
+foreach (var party in SyntheticLedger.Parties) (await client.PostAsync("/api/parties", Json(new { id = party, name = party.ToUpperInvariant() }))).EnsureSuccessStatusCode();
+foreach (var issue in SyntheticLedger.Issues) (await client.PostAsync("/api/issues", Json(new { id = issue, title = issue }))).EnsureSuccessStatusCode();
+
+var ledger = new SyntheticLedger(seed: 42);
+var importTime = TimeSpan.Zero;
+var imported = 0;
+var firstRecorded = DateTimeOffset.UtcNow;
+var b2 = new Dictionary<int, (Percentiles Server, Percentiles Http, double NaiveMs)>();
+
+foreach (var stage in stages)
+{
+    Say($"Loading the ledger up to {stage:N0} statements through POST /api/imports (batches of 10,000)...");
+    while (ledger.Count < stage)
+    {
+        var before = ledger.Count;
+        var lines = ledger.NextLines(Math.Min(10_000, stage - ledger.Count));
+        var clock = Stopwatch.StartNew();
+        var response = await client.PostAsync("/api/imports", new StringContent(string.Join('\n', lines), Encoding.UTF8, "application/x-ndjson"));
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Import failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        importTime += clock.Elapsed;
+        imported += lines.Count;
+        await AppendEdits(ledger.EditsFor(before));
+        if (ledger.Count % 100_000 == 0 || ledger.Count == stage) Say($"  {ledger.Count:N0} statements, import {imported / importTime.TotalSeconds:N0} statements/s so far");
+    }
+
+    if (stage == stages[0])
+    {
+        Say("B1: 16 concurrent HTTP writers (auth, validation, idempotency key, inline projections) vs bare in-process Marten...");
+        var (httpRate, httpLatency) = await HttpAppends(requests: 8_000, clients: 16);
+        var bareRate = await BareMartenAppends(events: 8_000, tasks: 16);
+        results.Add(new("B1", "HTTP appends, 16 clients, every guarantee on",
+            $"{httpRate:N0} statements/s, p50 {httpLatency.P50:N1} ms, p99 {httpLatency.P99:N1} ms",
+            $"bare Marten append, 16 tasks, 1 event/SaveChanges: {bareRate:N0} events/s",
+            ">= 0.6 x baseline, p99 < 50 ms", httpRate >= 0.6 * bareRate && httpLatency.P99 < 50));
+    }
+
+    Say($"B2 at {stage:N0}: stance-as-of latency, server-side and over HTTP, and a naive fold...");
+    b2[stage] = await StanceLatency(samples: 400);
+}
+
+{
+    var small = b2[stages[0]];
+    var large = b2[stages[^1]];
+    var flat = large.Server.P95 <= 1.5 * Math.Max(small.Server.P95, 0.05);
+    var speedup = large.NaiveMs / large.Server.P50;
+    foreach (var (size, (server, http, naive)) in b2)
+    {
+        results.Add(new("B2", $"stance as of, {size:N0} statements",
+            $"server p50/p95/p99 {server.P50:N2}/{server.P95:N2}/{server.P99:N2} ms; HTTP {http.P50:N2}/{http.P95:N2}/{http.P99:N2} ms",
+            $"naive fold of the raw events: {naive:N0} ms", size == stages[^1] ? "p95 < 2 ms; <= 1.5 x the 10k p95; >= 100 x faster than the fold" : "",
+            size == stages[^1] ? large.Server.P95 < 2 && flat && speedup >= 100 : null));
+    }
+    notes.Add($"B2: p95 at {stages[^1]:N0} is {large.Server.P95 / small.Server.P95:N2} x the p95 at {stages[0]:N0}; the fold is {speedup:N0} x slower than the indexed query (p50).");
+}
+
+var events = await EventCount();
+Say($"B3: rebuilding the revision projection over {events:N0} events...");
+{
+    var clock = Stopwatch.StartNew();
+    using (var daemon = await store.BuildProjectionDaemonAsync())
+    {
+        await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(60), CancellationToken.None);
+    }
+    var rate = events / clock.Elapsed.TotalSeconds;
+    results.Add(new("B3", $"projection rebuild, {events:N0} events", $"{rate:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s)", "Marten's published sample: ~8,700 events/s", ">= 50,000 events/s", rate >= 50_000));
+}
+
+Say("B5: restarting the app three times (process start to first successful response)...");
+await app.DisposeAsync();
+var startups = new List<double>();
+for (var i = 0; i < 3; i++)
+{
+    var (restarted, startup) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port);
+    startups.Add(startup.TotalMilliseconds);
+    if (i < 2) await restarted.DisposeAsync(); else app = restarted;
+}
+startups.Sort();
+results.Add(new("B5", "start-up to first successful response", $"median {startups[1]:N0} ms (of {string.Join(", ", startups.Select(s => s.ToString("N0")))})", "", "< 1.5 s", startups[1] < 1500));
+
+Say($"B4: streaming the raw event log ({events:N0} events) from /api/events/export...");
+{
+    client = app.Client(editor: false);
+    var clock = Stopwatch.StartNew();
+    using var response = await client.GetAsync("/api/events/export", HttpCompletionOption.ResponseHeadersRead);
+    await using var body = await response.Content.ReadAsStreamAsync();
+    long lines = 0;
+    var buffer = new byte[1 << 16];
+    int read;
+    while ((read = await body.ReadAsync(buffer)) > 0) lines += buffer.AsSpan(0, read).Count((byte)'\n');
+    var rate = lines / clock.Elapsed.TotalSeconds;
+    var peak = app.PeakMemoryMiB();
+    results.Add(new("B4", $"event log export, {lines:N0} events", $"{rate:N0} events/s, app peak memory {peak:N0} MiB", "", ">= 200,000 events/s, peak < 300 MB", rate >= 200_000 && peak < 300));
+}
+
+Say("B6: bulk import rate, beside a raw COPY of the same rows...");
+{
+    var importRate = imported / importTime.TotalSeconds;
+    var copyRate = await CopyRate();
+    results.Add(new("B6", $"bulk import (POST /api/imports, NDJSON, 10k per batch), {imported:N0} statements",
+        $"{importRate:N0} statements/s", $"COPY of the same rows: {copyRate:N0} rows/s", ">= 20,000 statements/s", importRate >= 20_000));
+}
+
+await app.DisposeAsync();
+await Report();
+return results.All(r => r.Met != false) ? 0 : 1;
+
+// ---------------------------------------------------------------------------------------------------
+
+async Task AppendEdits(List<object> edits)
+{
+    foreach (var chunk in edits.Chunk(1000))
+    {
+        await using var session = store.LightweightSession();
+        foreach (var edit in chunk)
+        {
+            var id = edit switch { StatementCorrected c => c.StatementId, StatementRetracted r => r.StatementId, _ => throw new InvalidOperationException() };
+            session.Events.Append(id.ToString(), edit);
+        }
+        await session.SaveChangesAsync();
+    }
+}
+
+async Task<(double Rate, Percentiles Latency)> HttpAppends(int requests, int clients)
+{
+    var latencies = new double[requests];
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+    {
+        using var writer = app.Client();
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < requests)
+        {
+            var line = ledger.NextLines(1)[0];
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/statements")
+            {
+                Content = new StringContent(line[..1] + line[(line.IndexOf(",\"party\"", StringComparison.Ordinal) + 1)..], Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            var started = Stopwatch.GetTimestamp();
+            using var response = await writer.SendAsync(request);
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Append failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }));
+    return (requests / clock.Elapsed.TotalSeconds, Percentiles.Of(latencies));
+}
+
+async Task<double> BareMartenAppends(int events, int tasks)
+{
+    using var bare = DocumentStore.For(options =>
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = "bench_bare";
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+    });
+    await bare.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
+    {
+        while (Interlocked.Increment(ref next) < events)
+        {
+            await using var session = bare.LightweightSession();
+            session.Events.StartStream(Guid.NewGuid().ToString(), new { Party = "us", Stance = "supports", Quote = "bare" });
+            await session.SaveChangesAsync();
+        }
+    }));
+    return events / clock.Elapsed.TotalSeconds;
+}
+
+async Task<(Percentiles Server, Percentiles Http, double NaiveMs)> StanceLatency(int samples)
+{
+    var issues = SyntheticLedger.Issues;
+    var span = DateTimeOffset.UtcNow - firstRecorded;
+    var questions = Enumerable.Range(0, samples)
+        .Select(_ => (Party: ledger.RandomParty(), AsOf: ledger.RandomAsOf(), KnownAt: firstRecorded + span * Random.Shared.NextDouble()))
+        .ToList();
+    foreach (var q in questions.Take(20)) await StanceQueries.StancesAsync(db, revisions, [q.Party], issues, q.AsOf, q.KnownAt, CancellationToken.None);
+
+    var server = new List<double>();
+    foreach (var q in questions)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await StanceQueries.StancesAsync(db, revisions, [q.Party], issues, q.AsOf, q.KnownAt, CancellationToken.None);
+        server.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    var http = new List<double>();
+    using var reader = app.Client(editor: false);
+    foreach (var q in questions)
+    {
+        var url = $"/api/parties/{q.Party}/stance?asOf={Uri.EscapeDataString(q.AsOf.ToString("O"))}&knownAt={Uri.EscapeDataString(q.KnownAt.ToString("O"))}";
+        var started = Stopwatch.GetTimestamp();
+        (await reader.GetAsync(url)).EnsureSuccessStatusCode();
+        http.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    var naive = new List<double>();
+    foreach (var q in questions.Take(3))
+    {
+        var started = Stopwatch.GetTimestamp();
+        await NaiveFold(q.Party, q.AsOf, q.KnownAt);
+        naive.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    return (Percentiles.Of(server), Percentiles.Of(http), naive.Average());
+}
+
+// What answering without the projection costs: read every event recorded by knownAt, fold, pick the basis.
+async Task<int> NaiveFold(string party, DateTimeOffset asOf, DateTimeOffset knownAt)
+{
+    var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
+    var known = new Dictionary<Guid, (StatementContent Content, long First)>();
+    await using var command = db.CreateCommand($"select seq_id, type, data::text from {Schema}.mt_events where timestamp <= $1 and type in ('position_stated', 'statement_corrected', 'statement_retracted') order by seq_id");
+    command.Parameters.Add(new NpgsqlParameter { Value = knownAt.ToUniversalTime() });
+    await using var reader = await command.ExecuteReaderAsync();
+    while (await reader.ReadAsync())
+    {
+        switch (reader.GetString(1))
+        {
+            case "position_stated":
+                var s = JsonSerializer.Deserialize<PositionStated>(reader.GetString(2), json)!;
+                known[s.StatementId] = (s.Content, reader.GetInt64(0));
+                break;
+            case "statement_corrected":
+                var c = JsonSerializer.Deserialize<StatementCorrected>(reader.GetString(2), json)!;
+                if (known.TryGetValue(c.StatementId, out var was)) known[c.StatementId] = (c.Corrected, was.First);
+                break;
+            default:
+                known.Remove(JsonSerializer.Deserialize<StatementRetracted>(reader.GetString(2), json)!.StatementId);
+                break;
+        }
+    }
+    return known.Values.Where(k => k.Content.Party == party && k.Content.ClaimedBy is null && k.Content.StatedAt <= asOf)
+        .GroupBy(k => k.Content.Issue)
+        .Select(g => g.MaxBy(k => (k.Content.StatedAt, k.First)))
+        .Count();
+}
+
+async Task<long> EventCount()
+{
+    await using var command = db.CreateCommand($"select count(*) from {Schema}.mt_events where stream_id <> 'mt_tombstone'");
+    return (long)(await command.ExecuteScalarAsync())!;
+}
+
+async Task<double> CopyRate()
+{
+    await using var connection = await db.OpenConnectionAsync();
+    await new NpgsqlCommand("create unlogged table if not exists public.bench_copy (statement_id uuid, party text, issue text, stance text, speaker text, quote text, stated_at timestamptz, conditions jsonb, claimed_by text); truncate public.bench_copy", connection).ExecuteNonQueryAsync();
+    await new NpgsqlCommand("alter table public.bench_copy set logged", connection).ExecuteNonQueryAsync();
+    var clock = Stopwatch.StartNew();
+    await using (var copy = await connection.BeginBinaryImportAsync("copy public.bench_copy from stdin (format binary)"))
+    {
+        foreach (var (id, c) in ledger.Statements)
+        {
+            await copy.StartRowAsync();
+            await copy.WriteAsync(id, NpgsqlDbType.Uuid);
+            await copy.WriteAsync(c.Party);
+            await copy.WriteAsync(c.Issue);
+            await copy.WriteAsync(c.Stance.Word());
+            await copy.WriteAsync(c.Speaker);
+            await copy.WriteAsync(c.Quote);
+            await copy.WriteAsync(c.StatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            await copy.WriteAsync(JsonSerializer.Serialize(c.Conditions), NpgsqlDbType.Jsonb);
+            await copy.WriteAsync(c.ClaimedBy?.Party, NpgsqlDbType.Text);
+        }
+        await copy.CompleteAsync();
+    }
+    var rate = ledger.Statements.Count / clock.Elapsed.TotalSeconds;
+    await new NpgsqlCommand("drop table public.bench_copy", connection).ExecuteNonQueryAsync();
+    return rate;
+}
+
+async Task Report()
+{
+    var machine = Machine();
+    var settings = new List<string>();
+    await using (var command = db.CreateCommand("select name, setting from pg_settings where name in ('server_version', 'fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_level', 'max_connections') order by name"))
+    await using (var reader = await command.ExecuteReaderAsync())
+    {
+        while (await reader.ReadAsync()) settings.Add($"{reader.GetString(0)}={reader.GetString(1)}");
+    }
+    var table = new StringBuilder();
+    table.AppendLine("| id | what | measured | baseline in the same run | goal | met |");
+    table.AppendLine("| --- | --- | --- | --- | --- | --- |");
+    foreach (var r in results) table.AppendLine($"| {r.Id} | {r.Name} | {r.Measured} | {r.Baseline} | {r.Goal} | {(r.Met is null ? "" : r.Met.Value ? "yes" : "**no**")} |");
+    Console.WriteLine();
+    Console.WriteLine(table);
+    foreach (var note in notes) Console.WriteLine(note);
+
+    Directory.CreateDirectory(outputDir);
+    var stamp = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'");
+    var run = $"""
+        ## Run of {stamp}
+
+        Command: `deploy/bench.sh --statements {target}`. Machine: {machine}. PostgreSQL on the same machine: {string.Join(", ", settings)}.
+        Sizes: {string.Join(" / ", stages.Select(s => s.ToString("N0")))} statements (plus ~5% corrections and ~2% retractions as events; ~10% of statements are claims), {events:N0} events at the end.
+
+        {table}
+        {string.Join("\n", notes.Select(n => $"- {n}"))}
+
+        """;
+    await File.WriteAllTextAsync(Path.Combine(outputDir, "benchmarks-latest-run.md"), run);
+    await File.WriteAllTextAsync(Path.Combine(outputDir, "benchmarks.json"), JsonSerializer.Serialize(new
+    {
+        when = stamp, command = $"deploy/bench.sh --statements {target}", machine, postgres = settings, sizes = stages, events, results, notes,
+    }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+    Say($"Wrote {Path.Combine(outputDir, "benchmarks-latest-run.md")} and benchmarks.json");
+}
+
+static string Machine()
+{
+    var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown CPU";
+    var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+    return $"{Environment.ProcessorCount} cores ({cpu}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB, .NET {Environment.Version}";
+}
+
+static StringContent Json(object body) => new(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), new MediaTypeHeaderValue("application/json"));
+
+int Arg(string name, int fallback) => ArgText(name, null) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+string? ArgText(string name, string? fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+}
+
+static string Root()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "PositionLedger.sln"))) return dir.FullName;
+    throw new InvalidOperationException("PositionLedger.sln not found");
+}
+
+internal sealed record Result(string Id, string Name, string Measured, string Baseline, string Goal, bool? Met);
+
+internal sealed record Percentiles(double P50, double P95, double P99)
+{
+    public static Percentiles Of(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        return new Percentiles(At(0.50), At(0.95), At(0.99));
+    }
+}
