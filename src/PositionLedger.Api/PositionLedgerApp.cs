@@ -74,7 +74,7 @@ public static class PositionLedgerApp
         });
         builder.Services.AddHealthChecks().AddNpgSql(_ => dataSource, name: "postgresql", tags: ["ready"]);
 
-        builder.Services.AddMarten(options =>
+        var marten = builder.Services.AddMarten(options =>
             {
                 options.Connection(dataSource);
                 options.DatabaseSchemaName = schema;
@@ -91,8 +91,10 @@ public static class PositionLedgerApp
             })
             .UseLightweightSessions()
             .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo)
-            .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine();
+        // On by default so a fresh database just works; a deployment that runs `db-apply` first can skip
+        // the schema comparison at every start.
+        if (builder.Configuration.GetValue("PositionLedger:ApplySchemaOnStartup", true)) marten.ApplyAllDatabaseChangesOnStartup();
 
         builder.Host.UseWolverine(options =>
         {
