@@ -7,6 +7,7 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
+using PositionLedger.Activity;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
@@ -34,9 +35,13 @@ public static class PositionLedgerApp
             ?? throw new InvalidOperationException(
                 "No database configured: set ConnectionStrings__PositionLedger, or start the app with deploy/run.sh, which starts a local PostgreSQL.");
         var schema = builder.Configuration["PositionLedger:Schema"] ?? "positionledger";
+        // "multi": several nodes share the database; Wolverine's leader election puts each async projection
+        // on exactly one live node and moves it when that node dies. Otherwise one node runs them all.
+        var multiNode = string.Equals(builder.Configuration["PositionLedger:Nodes"], "multi", StringComparison.OrdinalIgnoreCase);
 
         var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         builder.Services.AddSingleton(dataSource);
+        builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
         var idempotencyTable = Idempotency.DefineTable(schema);
         builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName, $"{schema}.mt_events"));
@@ -86,12 +91,12 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
-                options.AddParties().AddIssues().AddStatements().AddStances();
+                options.AddParties().AddIssues().AddStatements().AddStances().AddActivity();
                 options.Storage.ExtendedSchemaObjects.Add(idempotencyTable);
             })
             .UseLightweightSessions()
-            .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo)
-            .IntegrateWithWolverine();
+            .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = multiNode);
+        if (!multiNode) marten.AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo);
         // On by default so a fresh database just works; a deployment that runs `db-apply` first can skip
         // the schema comparison at every start.
         if (builder.Configuration.GetValue("PositionLedger:ApplySchemaOnStartup", true)) marten.ApplyAllDatabaseChangesOnStartup();
@@ -100,7 +105,7 @@ public static class PositionLedgerApp
         {
             options.ApplicationAssembly = typeof(PositionLedgerApp).Assembly;
             options.Policies.AutoApplyTransactions();
-            options.Durability.Mode = DurabilityMode.Solo;
+            options.Durability.Mode = multiNode ? DurabilityMode.Balanced : DurabilityMode.Solo;
         });
         builder.Services.AddWolverineHttp();
 

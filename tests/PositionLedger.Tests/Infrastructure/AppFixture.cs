@@ -91,7 +91,12 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
     {
         await Store.Advanced.ResetAllData();
         var db = Services.GetRequiredService<NpgsqlDataSource>();
-        foreach (var table in new[] { Services.GetRequiredService<RevisionTable>().QualifiedName, Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName })
+        foreach (var table in new[]
+        {
+            Services.GetRequiredService<RevisionTable>().QualifiedName,
+            Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName,
+            Services.GetRequiredService<PositionLedger.Activity.ActivityTable>().QualifiedName,
+        })
         {
             await using var command = db.CreateCommand($"delete from {table}");
             await command.ExecuteNonQueryAsync();
