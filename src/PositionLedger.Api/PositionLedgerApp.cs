@@ -106,6 +106,14 @@ public static class PositionLedgerApp
             options.ApplicationAssembly = typeof(PositionLedgerApp).Assembly;
             options.Policies.AutoApplyTransactions();
             options.Durability.Mode = multiNode ? DurabilityMode.Balanced : DurabilityMode.Solo;
+            if (multiNode)
+            {
+                // Notice a dead node within seconds, so its projections move to a live one well within 30 s.
+                options.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(2);
+                options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("PositionLedger:StaleNodeSeconds", 10));
+                options.Durability.NodeReassignmentPollingTime = TimeSpan.FromSeconds(2);
+                options.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(5);
+            }
         });
         builder.Services.AddWolverineHttp();
 

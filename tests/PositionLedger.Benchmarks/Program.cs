@@ -12,17 +12,18 @@ using Npgsql;
 using NpgsqlTypes;
 using PositionLedger;
 using PositionLedger.Benchmarks;
+using PositionLedger.Tests.Infrastructure;
 using PositionLedger.Stances;
 using PositionLedger.Statements;
 
 // Usage: deploy/bench.sh [--statements N] (see README). Prints a table and writes docs/benchmarks.md + .json.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var target = Arg("--statements", 1_000_000);
-var outputDir = ArgText("--out", null) ?? Path.Combine(Root(), "docs");
+var outputDir = ArgText("--out", null) ?? Path.Combine(Repository.Root, "docs");
 var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")
     ?? throw new InvalidOperationException("Set POSITIONLEDGER_BENCH_CONNECTION (deploy/bench.sh does).");
 var appDll = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_APP")
-    ?? Path.Combine(Root(), "src", "PositionLedger.Api", "bin", "Release", "net10.0", "PositionLedger.Api.dll");
+    ?? Path.Combine(Repository.Root, "src", "PositionLedger.Api", "bin", "Release", "net10.0", "PositionLedger.Api.dll");
 if (!File.Exists(appDll)) throw new InvalidOperationException($"Build or publish the app in Release first: {appDll}");
 const string Schema = "bench";
 const int Port = 5091;
@@ -374,13 +375,6 @@ string? ArgText(string name, string? fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
-}
-
-static string Root()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "PositionLedger.sln"))) return dir.FullName;
-    throw new InvalidOperationException("PositionLedger.sln not found");
 }
 
 internal sealed record Result(string Id, string Name, string Measured, string Baseline, string Goal, bool? Met);

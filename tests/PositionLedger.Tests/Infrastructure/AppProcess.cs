@@ -1,11 +1,14 @@
 using System.Diagnostics;
 
-namespace PositionLedger.Benchmarks;
+namespace PositionLedger.Tests.Infrastructure;
 
-/// <summary>The real app as its own process (Release build, generated code loaded statically), on loopback.</summary>
+/// <summary>
+/// The real app as its own OS process on loopback, as it is deployed: for the multi-node and crash tests
+/// and for the benchmarks (which link this file). It can be stopped abruptly (SIGKILL).
+/// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
-    public const string EditorKey = "bench-editor-key";
+    public const string EditorKey = "process-editor-key";
 
     private readonly Process _process;
 
@@ -19,8 +22,11 @@ public sealed class AppProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Starts the app and returns it with the time from process start to its first successful response.</summary>
-    public static async Task<(AppProcess App, TimeSpan Startup)> StartAsync(string dll, string connectionString, string schema, int port)
+    public static async Task<(AppProcess App, TimeSpan Startup)> StartAsync(
+        string dll, string connectionString, string schema, int port, IReadOnlyDictionary<string, string>? settings = null)
     {
         var info = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
         {
@@ -31,17 +37,18 @@ public sealed class AppProcess : IAsyncDisposable
         info.Environment["ConnectionStrings__PositionLedger"] = connectionString;
         info.Environment["PositionLedger__Schema"] = schema;
         info.Environment["Auth__ApiKeys__0__Key"] = EditorKey;
-        info.Environment["Auth__ApiKeys__0__Name"] = "bench";
+        info.Environment["Auth__ApiKeys__0__Name"] = "process-editor";
         info.Environment["Auth__ApiKeys__0__Role"] = "editor";
         info.Environment["RateLimits__WritesPerSecond"] = "1000000";
         info.Environment["RateLimits__WriteBurst"] = "1000000";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
         var clock = Stopwatch.StartNew();
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  app: {e.Data}"); };
+        process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var address = new Uri($"http://127.0.0.1:{port}");
@@ -59,6 +66,20 @@ public sealed class AppProcess : IAsyncDisposable
         }
         process.Kill(entireProcessTree: true);
         throw new TimeoutException("The app did not answer within 60 s.");
+    }
+
+    /// <summary>The app as built beside this test assembly's configuration (Debug or Release).</summary>
+    public static string BuiltDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        return Path.Combine(Repository.Root, "src", "PositionLedger.Api", "bin", configuration, "net10.0", "PositionLedger.Api.dll");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The process's peak resident memory so far (VmHWM), in MiB.</summary>
@@ -79,13 +100,17 @@ public sealed class AppProcess : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Stops it the hard way: SIGKILL, no shutdown of any kind.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
+        await KillAsync();
         _process.Dispose();
     }
 }
