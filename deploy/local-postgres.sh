@@ -2,6 +2,7 @@
 # A private PostgreSQL cluster from Debian's server binaries, for running and testing without Docker.
 #   deploy/local-postgres.sh start <data-dir> <port> [--throwaway]   prints the connection string
 #   deploy/local-postgres.sh stop  <data-dir>
+#   deploy/local-postgres.sh crash <data-dir>         stops it the hard way (pg_ctl -m immediate), for crash tests
 # --throwaway turns off fsync and synchronous commit: tests only, never for data you keep.
 set -euo pipefail
 
@@ -52,8 +53,15 @@ stop() {
   fi
 }
 
+crash() {
+  local dir=$1
+  local bin; bin=$(pg_bin)
+  as_owner "$bin/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null
+}
+
 case "${1:-}" in
   start) start "$2" "$3" "${4:-}" ;;
   stop) stop "$2" ;;
-  *) echo "usage: $0 start <data-dir> <port> [--throwaway] | stop <data-dir>" >&2; exit 2 ;;
+  crash) crash "$2" ;;
+  *) echo "usage: $0 start <data-dir> <port> [--throwaway] | stop <data-dir> | crash <data-dir>" >&2; exit 2 ;;
 esac

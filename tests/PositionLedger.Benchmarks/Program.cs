@@ -18,6 +18,18 @@ using PositionLedger.Statements;
 
 // Usage: deploy/bench.sh [--statements N] (see README). Prints a table and writes docs/benchmarks.md + .json.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args.FirstOrDefault() == "crash")
+{
+    // deploy/crash.sh: the crash test, against a durable PostgreSQL that the script owns.
+    var crash = new CrashTest(
+        Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_APP")!,
+        Environment.GetEnvironmentVariable("POSITIONLEDGER_CRASH_CONNECTION")!,
+        Environment.GetEnvironmentVariable("POSITIONLEDGER_CRASH_PGDATA")!,
+        int.Parse(Environment.GetEnvironmentVariable("POSITIONLEDGER_CRASH_PGPORT")!, CultureInfo.InvariantCulture),
+        writers: Arg("--writers", 8),
+        phase: TimeSpan.FromSeconds(Arg("--seconds", 5)));
+    return await crash.RunAsync() ? 0 : 1;
+}
 var target = Arg("--statements", 1_000_000);
 var outputDir = ArgText("--out", null) ?? Path.Combine(Repository.Root, "docs");
 var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")

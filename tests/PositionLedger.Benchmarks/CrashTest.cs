@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using JasperFx.Events.Daemon;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PositionLedger.Activity;
+using PositionLedger.Statements;
+using PositionLedger.Tests.Infrastructure;
+
+namespace PositionLedger.Benchmarks;
+
+/// <summary>
+/// Writers append through the HTTP API while the app is killed (SIGKILL) and restarted, then while
+/// PostgreSQL is stopped the hard way (pg_ctl -m immediate) and restarted. Afterwards every acknowledged
+/// statement exists exactly once, nothing is half-written, and the read models equal a rebuild.
+/// </summary>
+public sealed class CrashTest(string appDll, string connectionString, string pgDataDir, int pgPort, int writers, TimeSpan phase)
+{
+    private const string Schema = "crash";
+    private readonly ConcurrentDictionary<string, string> _acknowledged = new(); // token -> statement id
+    private readonly ConcurrentBag<string> _attempted = [];
+    private readonly List<string> _report = [];
+    private static void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
+
+    public async Task<bool> RunAsync()
+    {
+        await using (var reset = new NpgsqlConnection(connectionString))
+        {
+            await reset.OpenAsync();
+            await new NpgsqlCommand($"drop schema if exists {Schema} cascade", reset).ExecuteNonQueryAsync();
+        }
+        var port = AppProcess.FreePort();
+        var (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, port);
+        using (var setup = app.Client())
+        {
+            foreach (var party in new[] { "russia", "ukraine", "us" }) (await setup.PostAsJsonAsync("/api/parties", new { id = party, name = party })).EnsureSuccessStatusCode();
+            (await setup.PostAsJsonAsync("/api/issues", new { id = "ceasefire", title = "Ceasefire" })).EnsureSuccessStatusCode();
+        }
+
+        using var stop = new CancellationTokenSource();
+        var current = app;
+        var load = Enumerable.Range(0, writers).Select(w => Task.Run(() => Write(w, () => current, stop.Token))).ToList();
+
+        Say($"Round 1: {writers} writers for {phase.TotalSeconds:N0} s, then SIGKILL the app and start it again...");
+        await Task.Delay(phase);
+        var before = _acknowledged.Count;
+        await app.KillAsync();
+        var killedAt = Stopwatch.StartNew();
+        (current, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, port);
+        var appRecovery = await FirstAcknowledgementAfter(before, killedAt);
+        _report.Add($"round 1 (app SIGKILL): acknowledged before the kill {before}, first acknowledged write {appRecovery.TotalMilliseconds:N0} ms after the kill");
+
+        Say($"Round 2: {phase.TotalSeconds:N0} s more, then pg_ctl -m immediate and start PostgreSQL again...");
+        await Task.Delay(phase);
+        before = _acknowledged.Count;
+        await Shell("deploy/local-postgres.sh", "crash", pgDataDir);
+        var crashedAt = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Shell("deploy/local-postgres.sh", "start", pgDataDir, pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var dbRecovery = await FirstAcknowledgementAfter(before, crashedAt);
+        _report.Add($"round 2 (PostgreSQL immediate stop): acknowledged before the crash {before}, first acknowledged write {dbRecovery.TotalMilliseconds:N0} ms after the crash (1 s of it the database was down)");
+
+        await Task.Delay(phase);
+        stop.Cancel();
+        await Task.WhenAll(load);
+        await current.DisposeAsync();
+        return await Verify();
+    }
+
+    private async Task Write(int writer, Func<AppProcess> app, CancellationToken stop)
+    {
+        var clients = new Dictionary<AppProcess, HttpClient>();
+        for (var i = 0; !stop.IsCancellationRequested; i++)
+        {
+            var node = app();
+            if (!clients.TryGetValue(node, out var client)) clients[node] = client = node.Client();
+            var token = $"crash-{writer}-{i}-{Guid.NewGuid():N}";
+            _attempted.Add(token);
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/statements")
+                {
+                    Content = JsonContent.Create(new
+                    {
+                        party = "russia", issue = "ceasefire", stance = "supports", speaker = $"Writer {writer}", quote = token,
+                        statedAt = "2025-03-13", source = new { outlet = "Crash test" },
+                    }),
+                };
+                request.Headers.Add("Idempotency-Key", token);
+                using var response = await client.SendAsync(request, stop);
+                if ((int)response.StatusCode == 201)
+                    _acknowledged[token] = (await response.Content.ReadFromJsonAsync<StatementAppended>(stop))!.Id;
+                else
+                    await Task.Delay(50, stop);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException)
+            {
+                if (!stop.IsCancellationRequested) await Task.Delay(50, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<TimeSpan> FirstAcknowledgementAfter(int count, Stopwatch since)
+    {
+        while (_acknowledged.Count <= count && since.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(20);
+        return since.Elapsed;
+    }
+
+    private async Task<bool> Verify()
+    {
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        // Every statement of the crash test, by its token (the quote), with its events and revisions.
+        var found = new Dictionary<string, List<string>>();
+        await using (var command = db.CreateCommand($"select data->'content'->>'quote', stream_id from {Schema}.mt_events where type = 'position_stated'"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var token = reader.GetString(0);
+                if (!found.TryGetValue(token, out var ids)) found[token] = ids = [];
+                ids.Add(reader.GetString(1));
+            }
+        }
+        var lost = _acknowledged.Where(a => !found.TryGetValue(a.Key, out var ids) || !ids.Contains(a.Value)).ToList();
+        var duplicates = found.Count(f => f.Value.Count > 1);
+        var unacknowledgedFound = found.Keys.Count(t => t.StartsWith("crash-", StringComparison.Ordinal) && !_acknowledged.ContainsKey(t));
+        // A statement stream with no event, or a stated event without its revision row, would be half-written.
+        var halfWritten = await Count(db,
+            $"select count(*) from {Schema}.mt_streams s where not exists (select 1 from {Schema}.mt_events e where e.stream_id = s.id)") +
+            await Count(db,
+            $"select count(*) from {Schema}.mt_events e where e.type = 'position_stated' and not exists (select 1 from {Schema}.pl_statement_revisions r where r.statement_id::text = e.stream_id)");
+
+        // Read models against a from-scratch rebuild.
+        var revisions = $"select statement_id, version, party, stance, statement_seq, recorded_from_seq, recorded_to_seq from {Schema}.pl_statement_revisions order by 1, 2";
+        var activity = $"select * from {Schema}.{LedgerActivityProjection.TableName} order by day";
+        await using var app = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={connectionString}", $"--PositionLedger:Schema={Schema}", "--Logging:LogLevel:Default=Warning"]);
+        var store = app.Services.GetRequiredService<IDocumentStore>();
+        using (var catchUp = await store.BuildProjectionDaemonAsync())
+        {
+            await catchUp.StartAllAsync();
+            await store.WaitForNonStaleProjectionDataAsync(TimeSpan.FromMinutes(2));
+            await catchUp.StopAllAsync();
+        }
+        var before = (await Rows(db, revisions), await Rows(db, activity));
+        using (var daemon = await store.BuildProjectionDaemonAsync())
+        {
+            await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(LedgerActivityProjection.ProjectionName, TimeSpan.FromMinutes(5), CancellationToken.None);
+        }
+        var rebuilt = (await Rows(db, revisions), await Rows(db, activity)) == before;
+
+        Console.WriteLine();
+        foreach (var line in _report) Console.WriteLine(line);
+        Console.WriteLine($"attempted {_attempted.Count}, acknowledged {_acknowledged.Count}, found {found.Count} (of which unacknowledged but complete {unacknowledgedFound})");
+        Console.WriteLine($"lost = {lost.Count}, duplicates = {duplicates}, half-written = {halfWritten}, read models equal a rebuild = {(rebuilt ? "yes" : "NO")}");
+        return lost.Count == 0 && duplicates == 0 && halfWritten == 0 && rebuilt;
+    }
+
+    private static async Task<long> Count(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<string> Rows(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync())
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        return string.Join("\n", rows);
+    }
+
+    private static async Task Shell(string script, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, script), .. arguments]) { WorkingDirectory = Repository.Root, RedirectStandardOutput = true };
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} exited with {process.ExitCode}");
+    }
+}
