@@ -35,7 +35,8 @@ start() {
   if [ ! -f "$dir/PG_VERSION" ]; then
     as_owner "$bin/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  local opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200"
+  # An idle transaction holding an event sequence number stalls the async projections: end such sessions.
+  local opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c idle_in_transaction_session_timeout=60s"
   if [ "$mode" = "--throwaway" ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi

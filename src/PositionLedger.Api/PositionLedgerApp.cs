@@ -93,6 +93,10 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.AddParties().AddIssues().AddStatements().AddStances().AddActivity();
                 options.Storage.ExtendedSchemaObjects.Add(idempotencyTable);
+                // A transaction that reserved an event sequence and stays open holds the async projections
+                // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
+                // deploy scripts) ends such sessions; this is the last resort if the server has none.
+                options.Projections.SkipStaleGapsDespiteLiveTransactionsAfter = TimeSpan.FromMinutes(5);
             })
             .UseLightweightSessions()
             .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = multiNode);
