@@ -12,21 +12,8 @@ namespace PositionLedger.Tests.Activity;
 /// The async daemon reads the log up to its high-water mark. The ways the sequence can have holes must
 /// not stop it: each test makes one, appends after it, and waits for the projection to count everything.
 /// </summary>
-/// <remarks>Each test has an app and schema of its own: the daemon's progress lives in the running app, so a
-/// store reset under it would not be a fresh start.</remarks>
-[Collection(ScaleOut.ProcessCollection.Name)]
-public sealed class when_the_event_sequence_has_holes : IAsyncLifetime
+public sealed class when_the_event_sequence_has_holes : OwnAppTest
 {
-    private readonly AppFixture _app = new();
-
-    private AppFixture App => _app;
-
-    private HttpClient Client => _app.Client;
-
-    public Task InitializeAsync() => ((IAsyncLifetime)_app).InitializeAsync();
-
-    public Task DisposeAsync() => _app.DisposeAsync();
-
     private string Sequence => $"{App.Schema}.mt_events_sequence";
 
     private async Task<long> StatedCounted()

@@ -8,20 +8,8 @@ using static PositionLedger.Tests.Infrastructure.Scenario;
 
 namespace PositionLedger.Tests.Activity;
 
-/// <summary>An app of its own: the async daemon's progress lives in the running app (see DaemonFailureModes).</summary>
-[Collection(ScaleOut.ProcessCollection.Name)]
-public sealed class when_the_ledger_records_statements : IAsyncLifetime
+public sealed class when_the_ledger_records_statements : OwnAppTest
 {
-    private readonly AppFixture _app = new();
-
-    private AppFixture App => _app;
-
-    private HttpClient Client => _app.Client;
-
-    public Task InitializeAsync() => ((IAsyncLifetime)_app).InitializeAsync();
-
-    public Task DisposeAsync() => _app.DisposeAsync();
-
     [Fact]
     public async Task the_asynchronous_activity_projection_counts_each_kind_per_day()
     {

@@ -145,3 +145,19 @@ public abstract class ApiTest(AppFixture app) : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 }
+
+/// <summary>
+/// A test with an app and schema of its own, for the asynchronous daemon: its progress lives in the running
+/// app, so a store reset under a shared app would not be a fresh start.
+/// </summary>
+[Collection(PositionLedger.Tests.ScaleOut.ProcessCollection.Name)]
+public abstract class OwnAppTest : IAsyncLifetime
+{
+    protected AppFixture App { get; } = new();
+
+    protected HttpClient Client => App.Client;
+
+    public Task InitializeAsync() => ((IAsyncLifetime)App).InitializeAsync();
+
+    public Task DisposeAsync() => App.DisposeAsync();
+}
