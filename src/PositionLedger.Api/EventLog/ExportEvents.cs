@@ -24,29 +24,31 @@ public static class ExportEventsEndpoint
 
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
         await using var connection = await db.OpenConnectionAsync(ct);
-        // PostgreSQL builds each line (in C, from the stored jsonb); the app only copies bytes through.
-        await using var command = new NpgsqlCommand(
-            $"""
-            select json_build_object('sequence', seq_id, 'type', type, 'streamId', stream_id, 'version', version,
-                'recordedAt', timestamp, 'recordedBy', user_name, 'correlationId', correlation_id, 'data', data)::text
-            from {events} where seq_id > $1 and stream_id <> '{JasperFx.Events.Tombstone.StreamKey}' order by seq_id
-            """, connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = afterValue });
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
-
+        // PostgreSQL builds each line (json_build_object, in C) and COPY streams them out. CSV with a quote
+        // and a delimiter that JSON text can never contain raw (control characters are escaped in JSON)
+        // passes every line through verbatim, so the app only copies bytes from the socket to the response.
+        var copy = $"""
+            copy (select json_build_object('sequence', seq_id, 'type', type, 'streamId', stream_id, 'version', version,
+                      'recordedAt', timestamp, 'recordedBy', user_name, 'correlationId', correlation_id, 'data', data)::text
+                  from {events}
+                  where seq_id > {afterValue.ToString(CultureInfo.InvariantCulture)} and stream_id <> '{JasperFx.Events.Tombstone.StreamKey}'
+                  order by seq_id)
+            to stdout (format csv, quote e'\x01', delimiter e'\x02')
+            """;
         context.Response.ContentType = "application/x-ndjson";
-        var body = context.Response.BodyWriter;
-        var rows = 0;
-        while (await reader.ReadAsync(ct))
+        using (var lines = await connection.BeginTextExportAsync(copy, ct))
         {
-            var line = reader.GetString(0);
-            var span = body.GetSpan(System.Text.Encoding.UTF8.GetMaxByteCount(line.Length) + 1);
-            var written = System.Text.Encoding.UTF8.GetBytes(line, span);
-            span[written] = (byte)'\n';
-            body.Advance(written + 1);
-            if (++rows % 2000 == 0) await body.FlushAsync(ct);
+            // A stateful encoder: a surrogate pair split across two reads still encodes as one character.
+            var encoder = System.Text.Encoding.UTF8.GetEncoder();
+            var chars = new char[1 << 15];
+            var bytes = new byte[System.Text.Encoding.UTF8.GetMaxByteCount(chars.Length)];
+            int read;
+            while ((read = await lines.ReadAsync(chars, ct)) > 0)
+            {
+                var count = encoder.GetBytes(chars, 0, read, bytes, 0, flush: false);
+                await context.Response.Body.WriteAsync(bytes.AsMemory(0, count), ct);
+            }
         }
-        await body.FlushAsync(ct);
         return TypedResults.Empty;
     }
 }

@@ -32,6 +32,7 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
     {
         await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire"]);
         var stated = Stated("russia", "ceasefire", Stance.Conditional, "2025-03-13");
+        stated = stated with { Content = stated.Content with { Quote = "“Кремль” said \"no\" \\ tab\t 🕊" } };
         await App.GivenAsync(stated, new StatementRetracted(stated.StatementId, "Duplicate"));
 
         var response = await Client.GetAsync("/api/events/export");
@@ -43,6 +44,7 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
         lines.Select(l => l.GetProperty("sequence").GetInt64()).ShouldBeInOrder();
         lines[3].GetProperty("type").GetString().ShouldBe("position_stated");
         lines[3].GetProperty("data").GetProperty("content").GetProperty("party").GetString().ShouldBe("russia");
+        lines[3].GetProperty("data").GetProperty("content").GetProperty("quote").GetString().ShouldBe(stated.Content.Quote);
 
         var after = lines[2].GetProperty("sequence").GetInt64();
         var rest = (await Client.GetStringAsync($"/api/events/export?after={after}")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
