@@ -39,7 +39,11 @@ public static class PositionLedgerApp
         // on exactly one live node and moves it when that node dies. Otherwise one node runs them all.
         var multiNode = string.Equals(builder.Configuration["PositionLedger:Nodes"], "multi", StringComparison.OrdinalIgnoreCase);
 
-        var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        var npgsql = new NpgsqlDataSourceBuilder(connectionString);
+        // The same few queries run all day (stances, appends): let Npgsql prepare them on the server once
+        // they repeat, so PostgreSQL stops planning them on every call. A connection string may override it.
+        if (npgsql.ConnectionStringBuilder.MaxAutoPrepare == 0) npgsql.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        var dataSource = npgsql.Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
