@@ -33,6 +33,7 @@ public sealed partial class LedgerActivityProjection : EventProjection
         SchemaObjects.Add(table);
         Options.DeleteDataInTableOnTeardown(_table);
         Options.BatchSize = 5_000;
+        Options.MaximumHopperSize = 50_000;
         Name = ProjectionName;
     }
 
