@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks B1-B6 of PositionLedger (see README), with their baselines measured in the same run.
-#   deploy/bench.sh [--statements N]     default 1,000,000; writes docs/benchmarks-latest-run.md and docs/benchmarks.json
+#   deploy/bench.sh [--statements N]     default 1,000,000; puts the run into docs/benchmarks.md, writes docs/benchmarks-latest-run.md and docs/benchmarks.json
 # Uses POSITIONLEDGER_BENCH_CONNECTION when set; otherwise a fresh local PostgreSQL with DURABLE settings
 # (fsync and synchronous commit on) in .data/bench-postgres, removed afterwards.
 set -euo pipefail

@@ -383,11 +383,20 @@ async Task Report()
 
         """;
     await File.WriteAllTextAsync(Path.Combine(outputDir, "benchmarks-latest-run.md"), run);
+    // docs/benchmarks.md keeps its analysis; the run between its markers is replaced by this one.
+    var summary = Path.Combine(outputDir, "benchmarks.md");
+    const string Begin = "<!-- latest-run -->", End = "<!-- /latest-run -->";
+    var text = File.Exists(summary) ? await File.ReadAllTextAsync(summary) : $"# Benchmarks\n\n{Begin}\n{End}\n";
+    var (from, to) = (text.IndexOf(Begin, StringComparison.Ordinal), text.IndexOf(End, StringComparison.Ordinal));
+    text = from >= 0 && to > from
+        ? text[..(from + Begin.Length)] + "\n" + run + text[to..]
+        : text + $"\n{Begin}\n{run}{End}\n";
+    await File.WriteAllTextAsync(summary, text);
     await File.WriteAllTextAsync(Path.Combine(outputDir, "benchmarks.json"), JsonSerializer.Serialize(new
     {
         when = stamp, command = $"deploy/bench.sh --statements {target}", machine, postgres = settings, sizes = stages, events, results, notes,
     }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
-    Say($"Wrote {Path.Combine(outputDir, "benchmarks-latest-run.md")} and benchmarks.json");
+    Say($"Wrote {summary} (the run between its markers), benchmarks-latest-run.md and benchmarks.json");
 }
 
 static string Machine()
