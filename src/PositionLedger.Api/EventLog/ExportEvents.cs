@@ -18,9 +18,9 @@ public static class ExportEventsEndpoint
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Get(
         string? after, HttpContext context, NpgsqlDataSource db, IDocumentStore store, CancellationToken ct)
     {
-        long afterValue = 0;
-        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterValue))
-            return TypedResults.Problem(Problems.Invalid("after", "'after' must be an event sequence number (0 or more)."));
+        var errors = new Dictionary<string, string[]>();
+        var afterValue = QueryValues.After(after, errors);
+        if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
         await using var connection = await db.OpenConnectionAsync(ct);

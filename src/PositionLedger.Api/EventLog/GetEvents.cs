@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using System.Globalization;
 using JasperFx.Events;
 using Marten;
 using PositionLedger.Infrastructure;
@@ -47,12 +46,8 @@ public static class GetEventsEndpoint
     public static async Task<Results<Ok<List<EventView>>, ProblemHttpResult>> Get(string? after, string? limit, IQuerySession session, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        long afterValue = 0;
-        if (after is not null && (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterValue)))
-            errors["after"] = ["'after' must be an event sequence number (0 or more)."];
-        var size = 100;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
-            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        var afterValue = QueryValues.After(after, errors);
+        var size = QueryValues.Limit(limit, 100, MaxLimit, errors);
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         var events = await EventLogQueries.AfterAsync(session, afterValue, size, withTombstones: false, ct);

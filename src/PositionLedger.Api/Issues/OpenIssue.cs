@@ -10,6 +10,9 @@ namespace PositionLedger.Issues;
 
 public sealed record OpenIssue(string? Id, string? Title, string? Description)
 {
+    /// <summary>The event this command records; call only once it has been validated.</summary>
+    public IssueOpened Opened() => new(Id!, Title!, Description);
+
     public sealed class Validator : AbstractValidator<OpenIssue>
     {
         public Validator()
@@ -37,8 +40,8 @@ public static class OpenIssueEndpoint
     [WolverinePost("/api/issues")]
     public static (Created<Issue>, IStartStream) Post(OpenIssue command)
     {
-        var opened = new IssueOpened(command.Id!, command.Title!, command.Description);
-        var issue = new Issue(opened.IssueId, opened.Title, opened.Description);
+        var opened = command.Opened();
+        var issue = Issue.From(opened);
         return (TypedResults.Created($"/api/issues/{issue.Id}", issue), MartenOps.StartStream<Issue>(Issue.StreamKey(issue.Id), opened));
     }
 }

@@ -10,6 +10,9 @@ namespace PositionLedger.Parties;
 
 public sealed record RegisterParty(string? Id, string? Name, string[]? Aliases)
 {
+    /// <summary>The event this command records; call only once it has been validated.</summary>
+    public PartyRegistered Registered() => new(Id!, Name!, Aliases ?? []);
+
     public sealed class Validator : AbstractValidator<RegisterParty>
     {
         public Validator()
@@ -38,8 +41,8 @@ public static class RegisterPartyEndpoint
     [WolverinePost("/api/parties")]
     public static (Created<Party>, IStartStream) Post(RegisterParty command)
     {
-        var registered = new PartyRegistered(command.Id!, command.Name!, command.Aliases ?? []);
-        var party = new Party(registered.PartyId, registered.Name, registered.Aliases);
+        var registered = command.Registered();
+        var party = Party.From(registered);
         return (TypedResults.Created($"/api/parties/{party.Id}", party), MartenOps.StartStream<Party>(Party.StreamKey(party.Id), registered));
     }
 }

@@ -42,7 +42,7 @@ public static class Seeder
                 var command = node.Deserialize<RegisterParty>(Json)!;
                 Ensure(Problems.Check(new RegisterParty.Validator(), command), file, $"party {command.Id}");
                 if (await session.LoadAsync<Party>(command.Id!, ct) is not null) { present++; continue; }
-                session.Events.StartStream<Party>(Party.StreamKey(command.Id!), new PartyRegistered(command.Id!, command.Name!, command.Aliases ?? []));
+                session.Events.StartStream<Party>(Party.StreamKey(command.Id!), command.Registered());
                 parties++;
             }
 
@@ -51,7 +51,7 @@ public static class Seeder
                 var command = node.Deserialize<OpenIssue>(Json)!;
                 Ensure(Problems.Check(new OpenIssue.Validator(), command), file, $"issue {command.Id}");
                 if (await session.LoadAsync<Issue>(command.Id!, ct) is not null) { present++; continue; }
-                session.Events.StartStream<Issue>(Issue.StreamKey(command.Id!), new IssueOpened(command.Id!, command.Title!, command.Description));
+                session.Events.StartStream<Issue>(Issue.StreamKey(command.Id!), command.Opened());
                 issues++;
             }
             // Parties and issues must exist before statements name them.

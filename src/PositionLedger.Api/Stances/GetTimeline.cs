@@ -32,9 +32,7 @@ public static class GetTimelineEndpoint
         if (from is not null) { if (Instants.TryParse(from, out var f, out _)) fromValue = f; else errors["from"] = [$"'from' must be {Instants.FormatHint}."]; }
         if (to is not null) { if (Instants.TryParseUpperBound(to, out var t)) toValue = t; else errors["to"] = [$"'to' must be {Instants.FormatHint}."]; }
         if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue)) errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
-        var size = 100;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
-            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        var size = QueryValues.Limit(limit, 100, MaxLimit, errors);
         Cursor? cursor = null;
         if (after is not null && (cursor = Cursor.Parse(after)) is null) errors["after"] = ["'after' must be the 'next' value of a previous page."];
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));

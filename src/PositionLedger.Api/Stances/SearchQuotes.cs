@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using System.Globalization;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
@@ -18,9 +17,7 @@ public static class SearchQuotesEndpoint
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(q) || q.Length > 500) errors["q"] = ["'q' must be 1 to 500 characters of search terms."];
-        var size = 20;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxLimit))
-            errors["limit"] = [$"'limit' must be a whole number from 1 to {MaxLimit}."];
+        var size = QueryValues.Limit(limit, 20, MaxLimit, errors);
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         // Current revisions only: a retracted statement has no open revision, so it is not found.
