@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
+using System.Threading.Channels;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -13,42 +16,160 @@ namespace PositionLedger.EventLog;
 /// </summary>
 public static class ExportEventsEndpoint
 {
+    /// <summary>Sequence numbers per chunk (one value of ~3 MB at the default): two chunks are read at once, each on its own connection.</summary>
+    public const string ChunkSetting = "PositionLedger:ExportChunkEvents";
+
+    private const int Readers = 2;
+
     [WolverineGet("/api/events/export")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "application/x-ndjson")]
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Get(
-        string? after, HttpContext context, NpgsqlDataSource db, IDocumentStore store, CancellationToken ct)
+        string? after, HttpContext context, NpgsqlDataSource db, IDocumentStore store, IConfiguration configuration, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var afterValue = QueryValues.After(after, errors);
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        // PostgreSQL builds each line (json_build_object, in C) and COPY streams them out. CSV with a quote
-        // and a delimiter that JSON text can never contain raw (control characters are escaped in JSON)
-        // passes every line through verbatim, so the app only copies bytes from the socket to the response.
-        var copy = $"""
-            copy (select json_build_object('sequence', seq_id, 'type', type, 'streamId', stream_id, 'version', version,
-                      'recordedAt', timestamp, 'recordedBy', user_name, 'correlationId', correlation_id, 'data', data)::text
-                  from {events}
-                  where seq_id > {afterValue.ToString(CultureInfo.InvariantCulture)} and stream_id <> '{JasperFx.Events.Tombstone.StreamKey}'
-                  order by seq_id)
-            to stdout (format csv, quote e'\x01', delimiter e'\x02')
-            """;
-        context.Response.ContentType = "application/x-ndjson";
-        using (var lines = await connection.BeginTextExportAsync(copy, ct))
+        long ceiling;
+        await using (var last = db.CreateCommand($"select coalesce(max(seq_id), 0) from {events}"))
         {
-            // A stateful encoder: a surrogate pair split across two reads still encodes as one character.
-            var encoder = System.Text.Encoding.UTF8.GetEncoder();
-            var chars = new char[1 << 15];
-            var bytes = new byte[System.Text.Encoding.UTF8.GetMaxByteCount(chars.Length)];
-            int read;
-            while ((read = await lines.ReadAsync(chars, ct)) > 0)
+            ceiling = (long)(await last.ExecuteScalarAsync(ct))!;
+        }
+        var chunk = configuration.GetValue(ChunkSetting, 5_000);
+        var ranges = new List<(long After, long To)>();
+        for (var from = afterValue; from < ceiling; from += chunk) ranges.Add((from, Math.Min(from + chunk, ceiling)));
+
+        context.Response.ContentType = "application/x-ndjson";
+        // Turning jsonb into text is most of the work, and it is PostgreSQL's: two backends each build the
+        // lines of every other chunk while the response takes them in order, so the export uses two cores.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var queues = Enumerable.Range(0, Readers).Select(_ => Channel.CreateBounded<Pipe>(1)).ToArray();
+        var readers = Enumerable.Range(0, Readers)
+            .Select(r => ReadChunksAsync(db, events, ranges, r, queues[r].Writer, stop.Token))
+            .ToArray();
+        try
+        {
+            for (var i = 0; i < ranges.Count; i++)
             {
-                var count = encoder.GetBytes(chars, 0, read, bytes, 0, flush: false);
-                await context.Response.Body.WriteAsync(bytes.AsMemory(0, count), ct);
+                var pipe = await queues[i % Readers].Reader.ReadAsync(stop.Token);
+                await pipe.Reader.CopyToAsync(context.Response.Body, stop.Token);
+                await pipe.Reader.CompleteAsync();
             }
         }
+        finally
+        {
+            await stop.CancelAsync();
+            try { await Task.WhenAll(readers); }
+            catch (OperationCanceledException) { }
+        }
         return TypedResults.Empty;
+    }
+
+    private static async Task ReadChunksAsync(NpgsqlDataSource db, string events, List<(long After, long To)> ranges, int reader, ChannelWriter<Pipe> queue, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        for (var i = reader; i < ranges.Count; i += Readers)
+        {
+            // Bounded, so a reader is at most one chunk ahead of the response and memory stays flat.
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
+            await queue.WriteAsync(pipe, ct);
+            try
+            {
+                await CopyLinesAsync(connection, events, ranges[i], pipe.Writer, ct);
+                await pipe.Writer.CompleteAsync();
+            }
+            catch (Exception e)
+            {
+                await pipe.Writer.CompleteAsync(e);
+                throw;
+            }
+        }
+        queue.Complete();
+    }
+
+    /// <summary>
+    /// PostgreSQL builds the chunk's NDJSON lines and joins them into one value; a binary COPY of that value
+    /// hands it over as bytes, so the app neither decodes nor re-encodes text, and pays per chunk, not per line.
+    /// </summary>
+    private static async Task CopyLinesAsync(NpgsqlConnection connection, string events, (long After, long To) range, PipeWriter output, CancellationToken ct)
+    {
+        var copy = $$"""
+            copy (select string_agg('{"sequence":' || seq_id || ',"type":' || to_json(type) || ',"streamId":' || to_json(stream_id)
+                      || ',"version":' || version || ',"recordedAt":' || to_json(timestamp)
+                      || ',"recordedBy":' || coalesce(to_json(user_name)::text, 'null')
+                      || ',"correlationId":' || coalesce(to_json(correlation_id)::text, 'null')
+                      || ',"data":' || data || e'}\n', '' order by seq_id)
+                  from {{events}}
+                  where seq_id > {{range.After.ToString(CultureInfo.InvariantCulture)}} and seq_id <= {{range.To.ToString(CultureInfo.InvariantCulture)}}
+                    and stream_id <> '{{JasperFx.Events.Tombstone.StreamKey}}')
+            to stdout (format binary)
+            """;
+        await using var raw = await connection.BeginRawBinaryCopyAsync(copy, ct);
+        var input = PipeReader.Create(raw, new StreamPipeReaderOptions(bufferSize: 1 << 16, leaveOpen: true));
+        var values = new BinaryCopyValues();
+        while (true)
+        {
+            var read = await input.ReadAsync(ct);
+            var buffer = read.Buffer;
+            var done = values.Take(ref buffer, output);
+            input.AdvanceTo(buffer.Start, buffer.End);
+            var flushed = await output.FlushAsync(ct);
+            if (done || flushed.IsCanceled) break;
+            if (read.IsCompleted) throw new InvalidDataException("The COPY stream ended before its trailer.");
+        }
+        await input.CompleteAsync();
+    }
+
+    /// <summary>
+    /// PostgreSQL's binary COPY format for rows of one text column: passes each value's bytes through as
+    /// they arrive (a value may span many reads) and skips the framing and NULLs.
+    /// </summary>
+    private sealed class BinaryCopyValues
+    {
+        private bool _headerRead;
+        private int _valueLeft;
+
+        /// <summary>Writes the value bytes in <paramref name="buffer"/> and consumes them; true once the trailer is read.</summary>
+        public bool Take(ref ReadOnlySequence<byte> buffer, PipeWriter output)
+        {
+            var reader = new SequenceReader<byte>(buffer);
+            if (!_headerRead)
+            {
+                // 11-byte signature, 32-bit flags, 32-bit length of a header extension, the extension.
+                if (reader.Remaining < 19) return false;
+                reader.Advance(15);
+                reader.TryReadBigEndian(out int extension);
+                if (reader.Remaining < extension) return false;
+                reader.Advance(extension);
+                _headerRead = true;
+            }
+            while (true)
+            {
+                if (_valueLeft > 0)
+                {
+                    var take = (int)Math.Min(_valueLeft, reader.Remaining);
+                    foreach (var segment in reader.UnreadSequence.Slice(0, take)) output.Write(segment.Span);
+                    reader.Advance(take);
+                    _valueLeft -= take;
+                    if (_valueLeft > 0) break;
+                }
+                // A row: 16-bit field count (-1 ends the data), then the field's 32-bit length (-1 is NULL).
+                if (!reader.TryReadBigEndian(out short fields)) break;
+                if (fields == -1)
+                {
+                    buffer = buffer.Slice(reader.Position);
+                    return true;
+                }
+                if (!reader.TryReadBigEndian(out int length))
+                {
+                    reader.Rewind(sizeof(short));
+                    break;
+                }
+                _valueLeft = Math.Max(length, 0);
+            }
+            buffer = buffer.Slice(reader.Position);
+            return false;
+        }
     }
 }

@@ -25,6 +25,7 @@ public static class StanceQueries
     // For every (party, issue) pair asked about: the basis is the party's own revision effective at
     // knownAt with the greatest statedAt <= asOf, ties to the statement first recorded later. Open
     // claims are those effective at knownAt with statedAt between the basis (inclusive) and asOf.
+    // The walks select only indexed columns (index-only scans); the chosen revisions are then read by key.
     private const string Sql = """
         select p.party, i.issue,
                b.statement_id, b.stance, b.stated_at, b.stated_on_date, b.speaker, b.conditions,
@@ -32,22 +33,24 @@ public static class StanceQueries
         from unnest(@parties) as p(party)
         cross join unnest(@issues) as i(issue)
         left join lateral (
-            select r.statement_id, r.stance, r.stated_at, r.stated_on_date, r.speaker, r.conditions
+            select r.statement_id, r.version, r.stated_at
             from {0} r
             where r.party = p.party and r.issue = i.issue and r.claimed_by is null
               and r.stated_at <= @as_of
               and r.recorded_from <= @known_at and (r.recorded_to is null or r.recorded_to > @known_at)
             order by r.stated_at desc, r.statement_seq desc
             limit 1
-        ) b on true
+        ) bk on true
+        left join {0} b on b.statement_id = bk.statement_id and b.version = bk.version
         left join lateral (
-            select r.statement_id, r.stance, r.stated_at, r.stated_on_date, r.speaker, r.claimed_by, r.claimed_by_speaker
+            select r.statement_id, r.version
             from {0} r
             where r.party = p.party and r.issue = i.issue and r.claimed_by is not null
-              and r.stated_at <= @as_of and r.stated_at >= coalesce(b.stated_at, '-infinity')
+              and r.stated_at <= @as_of and r.stated_at >= coalesce(bk.stated_at, '-infinity')
               and r.recorded_from <= @known_at and (r.recorded_to is null or r.recorded_to > @known_at)
-        ) c on true
-        where b.statement_id is not null or c.statement_id is not null
+        ) ck on true
+        left join {0} c on c.statement_id = ck.statement_id and c.version = ck.version
+        where bk.statement_id is not null or ck.statement_id is not null
         order by p.party, i.issue, c.stated_at, c.statement_id
         """;
 

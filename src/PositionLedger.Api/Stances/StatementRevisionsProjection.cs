@@ -50,14 +50,18 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         // Nullable so that Weasel can add it to a table made by an earlier version; a rebuild fills it.
         table.AddColumn("search", "tsvector");
 
+        // Covering: the record-time test and the row's key are read from the index (an index-only scan), so a
+        // walk past revisions not yet known at knownAt touches no table pages; only the one answer is fetched.
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_basis")
         {
             Columns = ["party", "issue", "stated_at", "statement_seq"],
+            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version"],
             Predicate = "claimed_by is null",
         });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_claims")
         {
             Columns = ["party", "issue", "stated_at"],
+            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version"],
             Predicate = "claimed_by is not null",
         });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_timeline") { Columns = ["stated_at", "statement_seq"] });

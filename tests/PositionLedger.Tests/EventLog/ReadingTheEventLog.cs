@@ -52,6 +52,28 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_export_read_in_chunks_by_two_connections_is_the_whole_log_once_and_in_order()
+    {
+        await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire", "kursk"]);
+        var stated = Enumerable.Range(0, 40)
+            .Select(i => Stated(i % 2 == 0 ? "russia" : "ukraine", i % 3 == 0 ? "kursk" : "ceasefire", Stance.Supports, $"2025-03-{1 + i % 28:00}"))
+            .ToArray();
+        await App.GivenAsync([.. stated, new StatementRetracted(stated[7].StatementId, "Duplicate")]);
+        var log = (await Client.GetFromJsonAsync<JsonElement[]>("/api/events?limit=1000"))!;
+
+        var lines = (await Client.GetStringAsync("/api/events/export")).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement).ToList();
+
+        log.Length.ShouldBe(45);
+        lines.Select(l => l.GetProperty("sequence").GetInt64()).ShouldBe(log.Select(e => e.GetProperty("sequence").GetInt64()));
+        lines.Select(l => l.GetProperty("streamId").GetString()).ShouldBe(log.Select(e => e.GetProperty("streamId").GetString()));
+        lines[^1].GetProperty("data").GetProperty("statementId").GetGuid().ShouldBe(stated[7].StatementId);
+        lines[^1].GetProperty("recordedBy").ValueKind.ShouldBe(JsonValueKind.Null);
+        var after = lines[20].GetProperty("sequence").GetInt64();
+        (await Client.GetStringAsync($"/api/events/export?after={after}")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(24);
+    }
+
+    [Fact]
     public async Task the_live_feed_sends_each_new_event_as_it_is_appended()
     {
         await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);

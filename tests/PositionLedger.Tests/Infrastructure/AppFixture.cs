@@ -70,6 +70,8 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
             $"--Auth:ApiKeys:0:Key={EditorKey}", $"--Auth:ApiKeys:0:Name={EditorName}", "--Auth:ApiKeys:0:Role=editor",
             $"--Auth:ApiKeys:1:Key={ReaderKey}", "--Auth:ApiKeys:1:Name=test-reader", "--Auth:ApiKeys:1:Role=reader",
             "--RateLimits:WritesPerSecond=100000", "--RateLimits:WriteBurst=100000",
+            // Tiny export chunks, so that every export test crosses chunk boundaries and both readers.
+            $"--{PositionLedger.EventLog.ExportEventsEndpoint.ChunkSetting}=3",
             .. _settings,
         ]);
         await _app.StartAsync();

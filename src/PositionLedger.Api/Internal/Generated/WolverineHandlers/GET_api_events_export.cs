@@ -2,6 +2,7 @@
 #pragma warning disable
 using Marten;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 using System;
 using System.Linq;
@@ -15,12 +16,14 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Marten.IDocumentStore _documentStore;
+        private readonly Microsoft.Extensions.Configuration.IConfiguration _configuration;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
 
-        public GET_api_events_export(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
+        public GET_api_events_export(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Configuration.IConfiguration configuration, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
+            _configuration = configuration;
             _npgsqlDataSource = npgsqlDataSource;
         }
 
@@ -30,7 +33,7 @@ namespace Internal.Generated.WolverineHandlers
             var after = httpContext.Request.Query["after"];
             
             // The actual HTTP request handler execution
-            var resultsOfEmptyHttpResultAndProblemHttpResult = await PositionLedger.EventLog.ExportEventsEndpoint.Get(after, httpContext, _npgsqlDataSource, _documentStore, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfEmptyHttpResultAndProblemHttpResult = await PositionLedger.EventLog.ExportEventsEndpoint.Get(after, httpContext, _npgsqlDataSource, _documentStore, _configuration, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfEmptyHttpResultAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
