@@ -50,6 +50,9 @@ public static class PositionLedgerApp
         var idempotencyTable = Idempotency.DefineTable(schema);
         builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName, $"{schema}.mt_events"));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new BulkAppend.PendingTable($"{schema}.{BulkAppend.TableName}"));
+        builder.Services.AddSingleton<BulkAppend>();
+        builder.Services.AddHostedService<RecoverImports>();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));

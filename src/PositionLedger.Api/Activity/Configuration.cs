@@ -7,7 +7,18 @@ public static class Configuration
 {
     public static StoreOptions AddActivity(this StoreOptions options)
     {
-        options.Projections.Add(new LedgerActivityProjection(options.DatabaseSchemaName), ProjectionLifecycle.Async);
+        var table = LedgerActivityProjection.DefineTable(options.DatabaseSchemaName);
+        options.Storage.ExtendedSchemaObjects.Add(table);
+        options.Projections.Add(
+            new LedgerActivityProjection(table.Identifier.QualifiedName),
+            ProjectionLifecycle.Async,
+            LedgerActivityProjection.ProjectionName,
+            daemon =>
+            {
+                daemon.DeleteDataInTableOnTeardown(table.Identifier.QualifiedName);
+                daemon.BatchSize = 5_000;
+                daemon.MaximumHopperSize = 50_000;
+            });
         return options;
     }
 }

@@ -18,6 +18,9 @@ public sealed class ExceptionProblems(IProblemDetailsService problems) : IExcept
         var (status, detail) = exception switch
         {
             ExistingStreamIdCollisionException => (409, "It already exists: another request created it first."),
+            // The bulk append (imports) meets a concurrent import of the same ids as a key violation of mt_streams.
+            PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, TableName: "mt_streams" } =>
+                (409, "It already exists: another request created it first."),
             ConcurrencyException => (409, "The statement changed since the version you read; fetch it again and retry."),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "The request body is too large." : bad.Message),
             _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; try again shortly."),

@@ -28,7 +28,9 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
         var store = host.Services.GetRequiredService<IDocumentStore>();
         var db = host.Services.GetRequiredService<NpgsqlDataSource>();
         var clock = host.Services.GetRequiredService<TimeProvider>();
+        var append = host.Services.GetRequiredService<BulkAppend>();
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await append.RecoverAsync(CancellationToken.None);
 
         var file = new FileInfo(input.File);
         int appended = 0, present = 0, batches = 0;
@@ -50,8 +52,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
 
             async Task<bool> ImportBatch()
             {
-                await using var session = store.LightweightSession();
-                session.LastModifiedBy = "import";
+                await using var session = store.QuerySession();
                 var errors = await StatementImport.ValidateAsync(batch, session, clock, CancellationToken.None);
                 if (errors.Count > 0)
                 {
@@ -60,8 +61,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
                     foreach (var (key, messages) in errors.Take(20)) AnsiConsole.MarkupLineInterpolated($"  {key}: {string.Join(" ", messages)}");
                     return false;
                 }
-                var report = await StatementImport.AppendAsync(batch, session, db, store.Options.Events.DatabaseSchemaName, CancellationToken.None);
-                await session.SaveChangesAsync();
+                var report = await StatementImport.AppendAsync(batch, new ImportStamp("import", null, null), append, db, store.Options.Events.DatabaseSchemaName, CancellationToken.None);
                 appended += report.Appended;
                 present += report.AlreadyPresent;
                 batches++;

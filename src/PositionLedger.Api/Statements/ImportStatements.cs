@@ -64,34 +64,55 @@ public static class StatementImport
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            JsonNode? node = null;
-            string? broken = null;
-            try { node = JsonNode.Parse(text); }
-            catch (JsonException ex) { broken = ex.Message; }
-            yield return broken is null ? Parse(line, node) : new ImportLine(line, null, null, $"Not valid JSON: {broken}");
+            yield return Parse(line, text);
         }
     }
 
-    private static ImportLine Parse(int line, JsonNode? node)
+    private static ImportLine Parse(int line, JsonNode? node) =>
+        node is JsonObject ? Parse(line, () => node.Deserialize<ArchivedStatement>(Json)) : new ImportLine(line, null, null, NotAnObject);
+
+    private static ImportLine Parse(int line, string text)
     {
-        if (node is not JsonObject item) return new ImportLine(line, null, null, "Each line must be a JSON object.");
-        Guid? id = null;
-        if (item["id"] is { } idNode)
-        {
-            if (idNode.GetValueKind() != JsonValueKind.String || !Guid.TryParse(idNode.GetValue<string>(), out var parsed))
-                return new ImportLine(line, null, null, "id: must be a GUID.");
-            id = parsed;
-            item = (JsonObject)item.DeepClone();
-            item.Remove("id");
-        }
         try
         {
-            return new ImportLine(line, id, item.Deserialize<StateStatement>(Json), null);
+            return Parse(line, () => JsonSerializer.Deserialize<ArchivedStatement>(text, Json));
         }
-        catch (JsonException ex)
+        catch (JsonException ex) when (ex.Path is null or "$")
         {
-            return new ImportLine(line, id, null, ex.Message);
+            return new ImportLine(line, null, null, text.TrimStart().StartsWith('{') ? $"Not valid JSON: {ex.Message}" : NotAnObject);
         }
+    }
+
+    private const string NotAnObject = "Each line must be a JSON object.";
+
+    /// <summary>One pass over the line: straight into the statement and its optional id.</summary>
+    private static ImportLine Parse(int line, Func<ArchivedStatement?> read)
+    {
+        ArchivedStatement? archived;
+        try
+        {
+            archived = read();
+        }
+        catch (JsonException ex) when (ex.Path is not (null or "$"))
+        {
+            return ex.Path == "$.id" ? new ImportLine(line, null, null, "id: must be a GUID.") : new ImportLine(line, null, null, ex.Message);
+        }
+        if (archived is null) return new ImportLine(line, null, null, NotAnObject);
+        Guid? id = null;
+        if (archived.Id is not null)
+        {
+            if (!Guid.TryParse(archived.Id, out var parsed)) return new ImportLine(line, null, null, "id: must be a GUID.");
+            id = parsed;
+        }
+        return new ImportLine(line, id, archived.ToStatement(), null);
+    }
+
+    /// <summary>A line of an archive: what POST /api/statements takes, and an optional id.</summary>
+    private sealed record ArchivedStatement(
+        string? Id, string? Party, string? Issue, string? Stance, string? Speaker, string? Quote, string? StatedAt,
+        SourceInput? Source, string[]? Conditions, ClaimedByInput? ClaimedBy)
+    {
+        public StateStatement ToStatement() => new(Party, Issue, Stance, Speaker, Quote, StatedAt, Source, Conditions, ClaimedBy);
     }
 
     /// <summary>Validates every line as POST /api/statements would; the errors are keyed "line N.field".</summary>
@@ -121,8 +142,12 @@ public static class StatementImport
     private static void Add(Dictionary<string, string[]> errors, string key, string message) =>
         errors[key] = errors.TryGetValue(key, out var existing) ? [.. existing, message] : [message];
 
-    /// <summary>Starts one stream per new statement in the session; the caller commits them together.</summary>
-    public static async Task<ImportReport> AppendAsync(IReadOnlyList<ImportLine> lines, IDocumentSession session, NpgsqlDataSource db, string eventSchema, CancellationToken ct)
+    /// <summary>
+    /// Starts one stream per new statement, in one bulk append with its revisions (<see cref="BulkAppend"/>).
+    /// Every event carries who imported it, the request's correlation id and idempotency key, as an
+    /// append through a session would.
+    /// </summary>
+    public static async Task<ImportReport> AppendAsync(IReadOnlyList<ImportLine> lines, ImportStamp stamp, BulkAppend append, NpgsqlDataSource db, string eventSchema, CancellationToken ct)
     {
         var given = lines.Where(l => l.Id is not null).Select(l => l.Id!.Value.ToString()).ToArray();
         var present = new HashSet<string>(StringComparer.Ordinal);
@@ -133,15 +158,36 @@ public static class StatementImport
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) present.Add(reader.GetString(0));
         }
-        var ids = new List<string>(lines.Count);
+        var recordedAt = DateTimeOffset.UtcNow;
+        var streams = new List<JasperFx.Events.StreamAction>(lines.Count);
         foreach (var line in lines)
         {
             var id = line.Id ?? Guid.CreateVersion7();
             if (present.Contains(id.ToString())) continue;
-            session.Events.StartStream<Statement>(id.ToString(), new PositionStated(id, line.Statement!.ToContent()));
-            ids.Add(id.ToString());
+            var stated = new JasperFx.Events.Event<PositionStated>(new PositionStated(id, line.Statement!.ToContent()))
+            {
+                Timestamp = recordedAt,
+                UserName = stamp.UserName,
+                CorrelationId = stamp.CorrelationId,
+            };
+            if (stamp.IdempotencyKey is { } key) stated.SetHeader(Audit.IdempotencyKeyHeader, key);
+            var stream = JasperFx.Events.StreamAction.Start(id.ToString(), stated);
+            stream.AggregateType = typeof(Statement);
+            streams.Add(stream);
         }
+        await append.AppendAsync(streams, ct);
+        var ids = streams.Select(s => s.Key!).ToList();
         return new ImportReport(lines.Count, ids.Count, present.Count, ids);
+    }
+}
+
+/// <summary>What every imported event records about who appended it.</summary>
+public sealed record ImportStamp(string? UserName, string? CorrelationId, string? IdempotencyKey)
+{
+    public static ImportStamp Of(HttpContext context)
+    {
+        var key = context.Request.Headers[Idempotency.Header].ToString();
+        return new ImportStamp(context.User.Identity?.Name, context.CorrelationId(), key.Length > 0 ? key : null);
     }
 }
 
@@ -153,7 +199,7 @@ public static class ImportStatementsEndpoint
     [Consumes("application/x-ndjson", "application/json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
-        HttpRequest request, IDocumentSession session, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/x-ndjson" or "application/json"))
@@ -181,7 +227,8 @@ public static class ImportStatementsEndpoint
             problem.Detail = $"{errors.Keys.Select(k => k.Split('.')[0]).Distinct().Count()} of {lines.Count} lines are invalid; nothing was appended.";
             return TypedResults.Problem(problem);
         }
-        // Wolverine commits the session (AutoApplyTransactions): the whole batch or nothing.
-        return TypedResults.Ok(await StatementImport.AppendAsync(lines, session, db, session.DocumentStore.Options.Events.DatabaseSchemaName, ct));
+        // One bulk append: the whole batch or nothing.
+        await append.RecoverAsync(ct);
+        return TypedResults.Ok(await StatementImport.AppendAsync(lines, ImportStamp.Of(request.HttpContext), append, db, session.DocumentStore.Options.Events.DatabaseSchemaName, ct));
     }
 }

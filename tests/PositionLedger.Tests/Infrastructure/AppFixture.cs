@@ -98,6 +98,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
             Services.GetRequiredService<RevisionTable>().QualifiedName,
             Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName,
             Services.GetRequiredService<PositionLedger.Activity.ActivityTable>().QualifiedName,
+            Services.GetRequiredService<PositionLedger.Statements.BulkAppend.PendingTable>().QualifiedName,
         })
         {
             await using var command = db.CreateCommand($"delete from {table}");

@@ -63,6 +63,39 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task imported_events_record_who_imported_them_and_the_request()
+    {
+        await GivenParties();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports") { Content = new StringContent(Line("russia", "opposes", "2025-03-01"), Encoding.UTF8, "application/x-ndjson") };
+        request.Headers.Add("X-Correlation-Id", "archive-load-7");
+        request.Headers.Add("Idempotency-Key", "import-key-7");
+
+        (await Client.SendAsync(request)).EnsureSuccessStatusCode();
+
+        var stated = (await Client.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/events?limit=1000"))!.Single(e => e.GetProperty("type").GetString() == "position_stated");
+        stated.GetProperty("recordedBy").GetString().ShouldBe(AppFixture.EditorName);
+        stated.GetProperty("correlationId").GetString().ShouldBe("archive-load-7");
+        stated.GetProperty("version").GetInt64().ShouldBe(1);
+        await using var session = App.Store.QuerySession();
+        var e = (await session.Events.FetchStreamAsync(stated.GetProperty("streamId").GetString()!)).ShouldHaveSingleItem();
+        e.Headers![PositionLedger.Infrastructure.Audit.IdempotencyKeyHeader].ToString().ShouldBe("import-key-7");
+    }
+
+    [Fact]
+    public async Task two_imports_racing_with_the_same_ids_append_them_once_and_the_loser_gets_409()
+    {
+        await GivenParties();
+        var archive = string.Join('\n', Enumerable.Range(1, 200).Select(i => Line("russia", "opposes", "2025-03-01", $"bbbbbbbb-0000-4000-8000-{i:000000000000}")));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Import(archive)));
+
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.OK || r.StatusCode == HttpStatusCode.Conflict);
+        var reports = await Task.WhenAll(responses.Where(r => r.IsSuccessStatusCode).Select(r => r.ReadAsync<ImportReport>()));
+        reports.Sum(r => r.Appended).ShouldBe(200);
+        (await App.EventCountAsync()).ShouldBe(2 + 1 + 200);
+    }
+
+    [Fact]
     public async Task lines_with_their_own_ids_load_once()
     {
         await GivenParties();

@@ -1,0 +1,132 @@
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using PositionLedger.Stances;
+using Weasel.Postgresql.Tables;
+
+namespace PositionLedger.Statements;
+
+/// <summary>
+/// Appends a batch of new statement streams with Marten's bulk appender (COPY into mt_streams and
+/// mt_events, one transaction), then writes their revision rows in a second transaction.
+/// <para>
+/// The bulk appender commits on its own connection and applies no inline projection, so between the two
+/// commits the events exist without their revisions. That gap is covered by a pending row per batch: it is
+/// written before the append, held by an advisory lock while the import runs, and deleted in the same
+/// transaction as the revision rows. A pending row nobody holds belongs to an import that died in the gap:
+/// <see cref="RecoverAsync"/> (run at start-up, and before every import) writes the revisions it lacks.
+/// The batch is acknowledged only after the second commit.
+/// </para>
+/// </summary>
+public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, RevisionTable revisions, BulkAppend.PendingTable pending)
+{
+    public sealed record PendingTable(string QualifiedName);
+
+    public const string TableName = "pl_pending_imports";
+
+    /// <summary>The advisory-lock class of pending batches (the object id is the row's lock_id).</summary>
+    public const int LockClass = 0x504c_4931;
+
+    public static Table DefineTable(string schema)
+    {
+        var table = new Table($"{schema}.{TableName}");
+        table.AddColumn<Guid>("batch").AsPrimaryKey();
+        table.AddColumn<int>("lock_id").NotNull();
+        table.AddColumn<DateTimeOffset>("started").NotNull();
+        table.AddColumn("streams", "text[]").NotNull();
+        return table;
+    }
+
+    /// <summary>Appends every stream (each new, one event or more) and its revisions; returns once both are committed.</summary>
+    public async Task AppendAsync(IReadOnlyList<StreamAction> streams, CancellationToken ct)
+    {
+        if (streams.Count == 0) return;
+        var batch = Guid.CreateVersion7();
+        var lockId = Random.Shared.Next();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await ExecuteAsync(connection, "select pg_advisory_lock($1, $2)", ct, LockClass, lockId);
+        try
+        {
+            await ExecuteAsync(connection, $"insert into {pending.QualifiedName} (batch, lock_id, started, streams) values ($1, $2, now(), $3)", ct,
+                batch, lockId, streams.Select(s => s.Key!).ToArray());
+            try
+            {
+                await store.BulkInsertEventsAsync(streams, batchSize: streams.Sum(s => s.Events.Count), cancellation: ct);
+            }
+            catch
+            {
+                // Nothing was appended (the bulk append is one transaction): the batch is not pending any more.
+                await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", CancellationToken.None, batch);
+                throw;
+            }
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await ProjectAsync(tx, streams.SelectMany(s => s.Events).OrderBy(e => e.Sequence).ToList(), ct);
+            await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", ct, batch);
+            await tx.CommitAsync(ct);
+        }
+        finally
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+                await ExecuteAsync(connection, "select pg_advisory_unlock($1, $2)", CancellationToken.None, LockClass, lockId);
+        }
+    }
+
+    /// <summary>Writes the revisions of every batch whose import died between its two commits; returns how many.</summary>
+    public async Task<int> RecoverAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var orphans = new List<(Guid Batch, int LockId, string[] Streams)>();
+        await using (var command = new NpgsqlCommand($"select batch, lock_id, streams from {pending.QualifiedName} order by started", connection))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) orphans.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetFieldValue<string[]>(2)));
+        }
+        var recovered = 0;
+        foreach (var (batch, lockId, streams) in orphans)
+        {
+            // Held means its import is still running (or another node is recovering it).
+            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock($1, $2)", connection) { Parameters = { new() { Value = LockClass }, new() { Value = lockId } } })
+            {
+                if (!(bool)(await take.ExecuteScalarAsync(ct))!) continue;
+            }
+            try
+            {
+                await using var tx = await connection.BeginTransactionAsync(ct);
+                // Only a row still there is an orphan: its import may have finished since it was read.
+                await using (var still = new NpgsqlCommand($"delete from {pending.QualifiedName} where batch = $1", connection, tx) { Parameters = { new() { Value = batch } } })
+                {
+                    if (await still.ExecuteNonQueryAsync(ct) == 0) continue;
+                }
+                IReadOnlyList<IEvent> events;
+                await using (var session = store.QuerySession())
+                {
+                    events = await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(streams)).OrderBy(e => e.Sequence).ToListAsync(ct);
+                }
+                await ProjectAsync(tx, events, ct);
+                await tx.CommitAsync(ct);
+                recovered++;
+            }
+            finally
+            {
+                await ExecuteAsync(connection, "select pg_advisory_unlock($1, $2)", CancellationToken.None, LockClass, lockId);
+            }
+        }
+        return recovered;
+    }
+
+    /// <summary>The revision rows of the events, by the same projection the inline appends use, in the transaction given.</summary>
+    private async Task ProjectAsync(NpgsqlTransaction tx, IReadOnlyList<IEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0) return;
+        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx));
+        await new StatementRevisionsProjection(revisions.QualifiedName).ApplyAsync(session, events, ct);
+        await session.SaveChangesAsync(ct);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct, params object[] values)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
