@@ -45,6 +45,8 @@ public static class PositionLedgerApp
         if (npgsql.ConnectionStringBuilder.MaxAutoPrepare == 0) npgsql.ConnectionStringBuilder.MaxAutoPrepare = 64;
         var dataSource = npgsql.Build();
         builder.Services.AddSingleton(dataSource);
+        builder.Services.AddSingleton(StanceDataSource.For(connectionString));
+        builder.Services.AddSingleton<RevisionsRebuild>();
         builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
         var idempotencyTable = Idempotency.DefineTable(schema);

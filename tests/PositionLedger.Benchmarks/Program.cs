@@ -57,6 +57,7 @@ await using var inProcess = PositionLedgerApp.Build([$"--ConnectionStrings:Posit
 var store = inProcess.Services.GetRequiredService<IDocumentStore>();
 var db = inProcess.Services.GetRequiredService<NpgsqlDataSource>();
 var revisions = inProcess.Services.GetRequiredService<RevisionTable>();
+var stanceDb = inProcess.Services.GetRequiredService<StanceDataSource>();
 
 foreach (var party in SyntheticLedger.Parties) (await client.PostAsync("/api/parties", Json(new { id = party, name = party.ToUpperInvariant() }))).EnsureSuccessStatusCode();
 foreach (var issue in SyntheticLedger.Issues) (await client.PostAsync("/api/issues", Json(new { id = issue, title = issue }))).EnsureSuccessStatusCode();
@@ -122,15 +123,20 @@ foreach (var stage in stages)
 }
 
 var events = await EventCount();
-Say($"B3: rebuilding the revision projection over {events:N0} events...");
+Say($"B3: rebuilding the revision projection over {events:N0} events (rebuild-revisions: a new table, swapped in)...");
 {
+    var report = await inProcess.Services.GetRequiredService<RevisionsRebuild>().RunAsync(null, CancellationToken.None);
+    var rate = events / report.Elapsed.TotalSeconds;
+    results.Add(new("B3", $"projection rebuild, {events:N0} events", $"{rate:N0} events/s ({report.Elapsed.TotalSeconds:N1} s, {report.Revisions:N0} revisions)", "Marten's published sample: ~8,700 events/s", ">= 50,000 events/s", rate >= 50_000));
+}
+{
+    // Beside it, Marten's own rebuild through the async daemon, which the projection also supports.
     var clock = Stopwatch.StartNew();
     using (var daemon = await store.BuildProjectionDaemonAsync())
     {
         await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(60), CancellationToken.None);
     }
-    var rate = events / clock.Elapsed.TotalSeconds;
-    results.Add(new("B3", $"projection rebuild, {events:N0} events", $"{rate:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s)", "Marten's published sample: ~8,700 events/s", ">= 50,000 events/s", rate >= 50_000));
+    notes.Add($"B3: the same rebuild through Marten's async daemon (`projections rebuild`) ran at {events / clock.Elapsed.TotalSeconds:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s).");
 }
 
 Say("B5: restarting the app three times (process start to first successful response)...");
@@ -247,13 +253,13 @@ async Task<(Percentiles Server, Percentiles Http, double NaiveMs)> StanceLatency
     var questions = Enumerable.Range(0, samples)
         .Select(_ => (Party: ledger.RandomParty(), AsOf: ledger.RandomAsOf(), KnownAt: firstRecorded + span * Random.Shared.NextDouble()))
         .ToList();
-    foreach (var q in questions.Take(20)) await StanceQueries.StancesAsync(db, revisions, [q.Party], issues, q.AsOf, q.KnownAt, CancellationToken.None);
+    foreach (var q in questions.Take(20)) await StanceQueries.StancesAsync(stanceDb, revisions, [q.Party], issues, q.AsOf, q.KnownAt, CancellationToken.None);
 
     var server = new List<double>();
     foreach (var q in questions)
     {
         var started = Stopwatch.GetTimestamp();
-        await StanceQueries.StancesAsync(db, revisions, [q.Party], issues, q.AsOf, q.KnownAt, CancellationToken.None);
+        await StanceQueries.StancesAsync(stanceDb, revisions, [q.Party], issues, q.AsOf, q.KnownAt, CancellationToken.None);
         server.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
     var http = new List<double>();

@@ -16,7 +16,7 @@ public static class GetChangesEndpoint
     [WolverineGet("/api/parties/{party}/changes")]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt,
-        IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (from is null) errors["from"] = ["'from' is required."];

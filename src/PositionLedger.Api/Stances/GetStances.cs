@@ -40,7 +40,7 @@ public static class GetPartyStanceEndpoint
     [WolverineGet("/api/parties/{party}/stance")]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt,
-        IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
@@ -57,7 +57,7 @@ public static class GetStancesEndpoint
     [WolverineGet("/api/stances")]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(
         string? asOf, string? knownAt,
-        IQuerySession session, NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);

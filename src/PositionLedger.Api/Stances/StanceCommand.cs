@@ -40,7 +40,7 @@ public sealed class StanceCommand : JasperFxAsyncCommand<StanceInput>
         }
         var issues = await session.Query<Issue>().ToListAsync();
         var stances = await StanceQueries.StancesAsync(
-            host.Services.GetRequiredService<NpgsqlDataSource>(), host.Services.GetRequiredService<RevisionTable>(),
+            host.Services.GetRequiredService<StanceDataSource>(), host.Services.GetRequiredService<RevisionTable>(),
             [party.Id], [.. issues.Select(i => i.Id)], clocks.AsOf, clocks.KnownAt, CancellationToken.None);
 
         var table = new Table().Title($"{party.Name}: stance as of {clocks.AsOf:u}, as known at {clocks.KnownAt:u}")

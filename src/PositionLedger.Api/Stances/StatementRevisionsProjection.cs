@@ -102,49 +102,49 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
                 page.Closings.Select(c => c.At).ToArray(),
                 page.Closings.Select(c => c.Sequence).ToArray());
         }
-        if (page.Rows.Count > 0)
-        {
-            var rows = page.Rows;
-            // A correction of a statement from an earlier page keeps that statement's first sequence.
-            operations.QueueSqlCommand(
-                $"""
-                insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                    conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                    recorded_to, recorded_to_seq, search)
-                select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
-                    u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
-                    coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
-                    u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
-                    to_tsvector('english', u.quote || ' ' || u.speaker)
-                from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
-                    ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
-                    as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                         conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                         recorded_to, recorded_to_seq)
-                """,
-                rows.Select(r => r.StatementId).ToArray(),
-                rows.Select(r => r.Version).ToArray(),
-                rows.Select(r => r.Content.Party).ToArray(),
-                rows.Select(r => r.Content.Issue).ToArray(),
-                rows.Select(r => r.Content.Stance.Word()).ToArray(),
-                rows.Select(r => r.Content.Speaker).ToArray(),
-                rows.Select(r => r.Content.Quote).ToArray(),
-                rows.Select(r => r.Content.StatedAt.ToUniversalTime()).ToArray(),
-                rows.Select(r => r.Content.StatedOnDate).ToArray(),
-                rows.Select(r => JsonSerializer.Serialize(r.Content.Conditions)).ToArray(),
-                rows.Select(r => JsonSerializer.Serialize(r.Content.Source, JsonSerializerOptions.Web)).ToArray(),
-                rows.Select(r => r.Content.ClaimedBy?.Party).ToArray(),
-                rows.Select(r => r.Content.ClaimedBy?.Speaker).ToArray(),
-                rows.Select(r => r.StatementSeq).ToArray(),
-                rows.Select(r => r.RecordedFrom).ToArray(),
-                rows.Select(r => r.RecordedFromSeq).ToArray(),
-                rows.Select(r => r.RecordedTo).ToArray(),
-                rows.Select(r => r.RecordedToSeq).ToArray());
-        }
+        if (page.Rows.Count > 0) QueueInsert(operations, table, page.Rows);
         return Task.CompletedTask;
     }
 
-    private sealed class Row(Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
+    /// <summary>Inserts the rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
+    internal static void QueueInsert(IDocumentOperations operations, string table, IReadOnlyList<Row> rows) =>
+        operations.QueueSqlCommand(
+            $"""
+            insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                recorded_to, recorded_to_seq, search)
+            select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
+                u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
+                coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
+                u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
+                to_tsvector('english', u.quote || ' ' || u.speaker)
+            from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
+                ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
+                as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                     conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                     recorded_to, recorded_to_seq)
+            """,
+            rows.Select(r => r.StatementId).ToArray(),
+            rows.Select(r => r.Version).ToArray(),
+            rows.Select(r => r.Content.Party).ToArray(),
+            rows.Select(r => r.Content.Issue).ToArray(),
+            rows.Select(r => r.Content.Stance.Word()).ToArray(),
+            rows.Select(r => r.Content.Speaker).ToArray(),
+            rows.Select(r => r.Content.Quote).ToArray(),
+            rows.Select(r => r.Content.StatedAt.ToUniversalTime()).ToArray(),
+            rows.Select(r => r.Content.StatedOnDate).ToArray(),
+            rows.Select(r => JsonSerializer.Serialize(r.Content.Conditions)).ToArray(),
+            rows.Select(r => JsonSerializer.Serialize(r.Content.Source, JsonSerializerOptions.Web)).ToArray(),
+            rows.Select(r => r.Content.ClaimedBy?.Party).ToArray(),
+            rows.Select(r => r.Content.ClaimedBy?.Speaker).ToArray(),
+            rows.Select(r => r.StatementSeq).ToArray(),
+            rows.Select(r => r.RecordedFrom).ToArray(),
+            rows.Select(r => r.RecordedFromSeq).ToArray(),
+            rows.Select(r => r.RecordedTo).ToArray(),
+            rows.Select(r => r.RecordedToSeq).ToArray());
+
+    /// <summary>One revision: valid in record time from recordedFrom until (when closed) recordedTo.</summary>
+    internal sealed class Row(Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
     {
         public Guid StatementId { get; } = statementId;
         public long Version { get; } = version;

@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Threading.Channels;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using PositionLedger.Statements;
+
+namespace PositionLedger.Stances;
+
+/// <summary>
+/// Rebuilds the revision table from the event log into a new table and swaps it in, so that stance
+/// queries keep answering from the old table the whole time and appends wait only for the swap.
+/// <para>
+/// Faster than replaying through the async daemon (which must close earlier revisions page by page, with
+/// every index kept up to date): one query gives each statement event the record time of the next event
+/// of its statement, so every revision row is written once, complete, by two writers at a time into a table
+/// without indexes; the indexes are then built in bulk, two at a time. Events committed while this ran are
+/// applied by the projection itself under a lock, just before the swap.
+/// </para>
+/// </summary>
+public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, RevisionTable table)
+{
+    private const int RowsPerWrite = 10_000;
+    private const int Writers = 2;
+
+    public sealed record Report(long Events, long Revisions, long CaughtUp, TimeSpan Elapsed);
+
+    public async Task<Report> RunAsync(IProgress<long>? progress, CancellationToken ct)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var live = table.QualifiedName;
+        var schema = live[..live.IndexOf('.', StringComparison.Ordinal)];
+        var name = live[(schema.Length + 1)..];
+        var shadowName = $"{name}_rebuild";
+        var shadow = $"{schema}.{shadowName}";
+        var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
+
+        await ExecuteAsync($"drop table if exists {shadow}; create table {shadow} (like {live} including defaults)", ct);
+
+        // One snapshot for the whole read: its last sequence and the sequences it could not see (transactions
+        // still open then), which are caught up at the swap if they committed since.
+        await using var reader = await db.OpenConnectionAsync(ct);
+        await using var snapshot = await reader.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var last = (long)(await new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {events}", reader, snapshot).ExecuteScalarAsync(ct))!;
+        var unseen = new List<(long From, long To)>();
+        await using (var gaps = new NpgsqlCommand(
+            $"""
+            select seq_id + 1, next - 1 from (
+                select seq_id, lead(seq_id) over (order by seq_id) as next from (select 0::bigint as seq_id union all select seq_id from {events} where seq_id <= $1) s
+            ) g where next > seq_id + 1
+            """, reader, snapshot) { Parameters = { new() { Value = last } } })
+        await using (var rows = await gaps.ExecuteReaderAsync(ct))
+        {
+            while (await rows.ReadAsync(ct)) unseen.Add((rows.GetInt64(0), rows.GetInt64(1)));
+        }
+
+        var batches = Channel.CreateBounded<List<StatementRevisionsProjection.Row>>(Writers * 2);
+        var writers = Enumerable.Range(0, Writers).Select(_ => WriteAsync(batches.Reader, shadow, ct)).ToArray();
+        long read = 0, revisions = 0;
+        try
+        {
+            // Room to sort the statement events by stream in memory (narrow rows: sequence, time, stream).
+            await new NpgsqlCommand("set local work_mem = '256MB'", reader, snapshot).ExecuteNonQueryAsync(ct);
+            await using (var command = new NpgsqlCommand(
+                $"""
+                with statement_events as (
+                    select seq_id, lead(seq_id) over w as next_seq, lead(timestamp) over w as next_at, min(seq_id) over (partition by stream_id) as first_seq
+                    from {events}
+                    where seq_id <= $1 and type = any($2)
+                    window w as (partition by stream_id order by version))
+                select e.seq_id, e.version, e.timestamp, e.type, e.data, n.next_seq, n.next_at, n.first_seq
+                from {events} e join statement_events n using (seq_id)
+                order by e.seq_id
+                """, reader, snapshot)
+            {
+                Parameters = { new() { Value = last }, new() { Value = new[] { TypeName<PositionStated>(), TypeName<StatementCorrected>(), TypeName<StatementRetracted>() } } },
+            })
+            await using (var rows = await command.ExecuteReaderAsync(ct))
+            {
+                var serializer = store.Options.Serializer();
+                var corrected = TypeName<StatementCorrected>();
+                var retracted = TypeName<StatementRetracted>();
+                var batch = new List<StatementRevisionsProjection.Row>(RowsPerWrite);
+                while (await rows.ReadAsync(ct))
+                {
+                    read++;
+                    var type = rows.GetString(3);
+                    if (type == retracted) continue;
+                    var (statementId, content) = type == corrected
+                        ? serializer.FromJson<StatementCorrected>(rows, 4) is var c ? (c.StatementId, c.Corrected) : default
+                        : serializer.FromJson<PositionStated>(rows, 4) is var s ? (s.StatementId, s.Content) : default;
+                    batch.Add(new StatementRevisionsProjection.Row(
+                        statementId, rows.GetInt64(1), content, rows.GetInt64(7), rows.GetFieldValue<DateTimeOffset>(2).ToUniversalTime(), rows.GetInt64(0))
+                    {
+                        RecordedTo = rows.IsDBNull(6) ? null : rows.GetFieldValue<DateTimeOffset>(6).ToUniversalTime(),
+                        RecordedToSeq = rows.IsDBNull(5) ? null : rows.GetInt64(5),
+                    });
+                    if (batch.Count < RowsPerWrite) continue;
+                    revisions += batch.Count;
+                    await batches.Writer.WriteAsync(batch, ct);
+                    batch = new List<StatementRevisionsProjection.Row>(RowsPerWrite);
+                    progress?.Report(read);
+                }
+                revisions += batch.Count;
+                if (batch.Count > 0) await batches.Writer.WriteAsync(batch, ct);
+            }
+            await snapshot.CommitAsync(ct);
+        }
+        finally
+        {
+            batches.Writer.TryComplete();
+            await Task.WhenAll(writers);
+        }
+        progress?.Report(read);
+
+        await BuildIndexesAsync(live, shadow, ct);
+        await ExecuteAsync($"vacuum (analyze) {shadow}", ct);
+        var caughtUp = await SwapAsync(live, shadow, name, last, unseen, ct);
+        return new Report(read, revisions, caughtUp, clock.Elapsed);
+    }
+
+    private async Task WriteAsync(ChannelReader<List<StatementRevisionsProjection.Row>> batches, string shadow, CancellationToken ct)
+    {
+        await foreach (var batch in batches.ReadAllAsync(ct))
+        {
+            await using var session = store.LightweightSession();
+            StatementRevisionsProjection.QueueInsert(session, shadow, batch);
+            await session.SaveChangesAsync(ct);
+        }
+    }
+
+    /// <summary>The live table's own indexes and primary key (as the schema migration made them), on the new table under temporary names.</summary>
+    private async Task BuildIndexesAsync(string live, string shadow, CancellationToken ct)
+    {
+        var statements = new List<string>();
+        await using (var command = db.CreateCommand(
+            """
+            select format('alter table %s add constraint %I %s', $2, conname || '_rebuild', pg_get_constraintdef(oid))
+            from pg_constraint where conrelid = $1::regclass and contype = 'p'
+            union all
+            select regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX (\S+) ON \S+ ', 'CREATE \1INDEX \2_rebuild ON ' || $2 || ' ')
+            from pg_index i
+            where i.indrelid = $1::regclass and not i.indisprimary
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = live });
+            command.Parameters.Add(new NpgsqlParameter { Value = shadow });
+            await using var rows = await command.ExecuteReaderAsync(ct);
+            while (await rows.ReadAsync(ct)) statements.Add(rows.GetString(0));
+        }
+        // Two at a time, the slowest (the full-text GIN index) first: PostgreSQL builds each on one core.
+        var queue = new Queue<string>(statements.OrderByDescending(s => s.Contains("USING gin", StringComparison.OrdinalIgnoreCase)));
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(async _ =>
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await new NpgsqlCommand("set maintenance_work_mem = '512MB'", connection).ExecuteNonQueryAsync(ct);
+            while (true)
+            {
+                string next;
+                lock (queue)
+                {
+                    if (!queue.TryDequeue(out next!)) return;
+                }
+                await new NpgsqlCommand(next, connection).ExecuteNonQueryAsync(ct);
+            }
+        }));
+    }
+
+    /// <summary>
+    /// Under a lock that stops appends (not reads): the events the snapshot did not see are applied to the new
+    /// table by the projection itself, then the new table takes the old one's place and names.
+    /// </summary>
+    private async Task<long> SwapAsync(string live, string shadow, string name, long last, List<(long From, long To)> unseen, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await new NpgsqlCommand($"lock table {live} in exclusive mode", connection, tx).ExecuteNonQueryAsync(ct);
+
+        IReadOnlyList<IEvent> late;
+        await using (var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx)))
+        {
+            var query = session.Events.QueryAllRawEvents().Where(e => e.Sequence > last);
+            late = await query.OrderBy(e => e.Sequence).ToListAsync(ct);
+            foreach (var (from, to) in unseen)
+            {
+                late = [.. late, .. await session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from && e.Sequence <= to).ToListAsync(ct)];
+            }
+            late = late.OrderBy(e => e.Sequence).ToList();
+            await new StatementRevisionsProjection(shadow).ApplyAsync(session, late, ct);
+            await session.SaveChangesAsync(ct);
+        }
+
+        var renames = new List<string> { $"drop table {live}", $"alter table {shadow} rename to {name}" };
+        await using (var command = new NpgsqlCommand(
+            """
+            select format('alter table %s rename constraint %I to %I', $1, conname, left(conname, -length('_rebuild')))
+            from pg_constraint where conrelid = $2::regclass and contype = 'p'
+            union all
+            select format('alter index %I.%I rename to %I', n.nspname, c.relname, left(c.relname, -length('_rebuild')))
+            from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+            where i.indrelid = $2::regclass and not i.indisprimary
+            """, connection, tx))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = live });
+            command.Parameters.Add(new NpgsqlParameter { Value = shadow });
+            await using var rows = await command.ExecuteReaderAsync(ct);
+            var constraintAndIndexes = new List<string>();
+            while (await rows.ReadAsync(ct)) constraintAndIndexes.Add(rows.GetString(0));
+            renames.AddRange(constraintAndIndexes);
+        }
+        foreach (var sql in renames) await new NpgsqlCommand(sql, connection, tx).ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return late.Count;
+    }
+
+    private string TypeName<T>() => ((DocumentStore)store).Events.EventMappingFor(typeof(T)).EventTypeName;
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
