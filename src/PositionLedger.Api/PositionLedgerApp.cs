@@ -52,6 +52,7 @@ public static class PositionLedgerApp
         var idempotencyTable = Idempotency.DefineTable(schema);
         builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName, $"{schema}.mt_events"));
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton(new BulkAppend.PendingTable($"{schema}.{BulkAppend.TableName}"));
         builder.Services.AddSingleton<BulkAppend>();
         builder.Services.AddHostedService<RecoverImports>();
@@ -107,7 +108,8 @@ public static class PositionLedgerApp
                 // deploy scripts) ends such sessions; this is the last resort if the server has none.
                 options.Projections.SkipStaleGapsDespiteLiveTransactionsAfter = TimeSpan.FromMinutes(5);
             })
-            .UseLightweightSessions()
+            // Lightweight sessions, which append in the request's transaction when it has an idempotency key.
+            .BuildSessionsWith<RequestTransactionSessions>()
             .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = multiNode);
         if (!multiNode) marten.AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo);
         // On by default so a fresh database just works; a deployment that runs `db-apply` first can skip

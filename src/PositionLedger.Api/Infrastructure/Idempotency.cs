@@ -7,19 +7,26 @@ namespace PositionLedger.Infrastructure;
 /// <summary>
 /// <c>Idempotency-Key</c> on any POST: the first request with a key runs and its response is stored in
 /// PostgreSQL; a repeat with the same key and body gets that response again and appends nothing; the
-/// same key with another body is a 422. Keys are scoped per credential. A repeat that arrives while the
-/// first is still running waits for its response, so concurrent retries also append once.
+/// same key with another body is a 422. Keys are scoped per credential.
+/// <para>
+/// The key, what the request appends and the response commit in one transaction: the key's row is
+/// inserted first, every session the request opens appends in that transaction (see
+/// <see cref="RequestTransactionSessions"/>), and the response is stored just before the commit. So a
+/// write and its key are never apart, whatever fails, and one commit does it all. A repeat that arrives
+/// while the first runs waits on the key's row and then replays the first response; if the first failed,
+/// nothing of it remains and the repeat runs.
+/// </para>
 /// </summary>
-public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, IdempotencyTable table, IProblemDetailsService problems, ILogger<Idempotency> logger)
+public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, IdempotencyTable table, IProblemDetailsService problems)
 {
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 200;
 
-    /// <summary>How long a repeat waits for the first request's response before answering 409.</summary>
-    private static readonly TimeSpan WaitForFirst = TimeSpan.FromSeconds(15);
+    /// <summary>Where the request's transaction waits for the sessions the request opens.</summary>
+    public const string TransactionItem = "PositionLedger.Idempotency.Transaction";
 
-    /// <summary>A claim this old with no response belongs to a process that died mid-request.</summary>
-    private static readonly TimeSpan Abandoned = TimeSpan.FromMinutes(2);
+    /// <summary>How long a repeat waits for the first request to finish before answering 409.</summary>
+    private static readonly TimeSpan WaitForFirst = TimeSpan.FromSeconds(15);
 
     public static Table DefineTable(string schema)
     {
@@ -51,77 +58,86 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
 
         var credential = context.User.Identity?.Name ?? "";
         var hash = await HashRequestAsync(context);
-        if (await ClaimAsync(credential, key, hash, context.RequestAborted))
-        {
-            await RunAndRememberAsync(context, credential, key);
-            return;
-        }
-
         var deadline = DateTimeOffset.UtcNow + WaitForFirst;
         while (true)
         {
-            var stored = await FindAsync(credential, key, context.RequestAborted);
-            if (stored is null)
+            if (await FindAsync(credential, key, context.RequestAborted) is { } stored)
             {
-                // The first request failed and let go of the key: this one may run.
-                if (await ClaimAsync(credential, key, hash, context.RequestAborted)) { await RunAndRememberAsync(context, credential, key); return; }
-                continue;
-            }
-            if (!stored.RequestHash.AsSpan().SequenceEqual(hash))
-            {
-                await Problem(context, StatusCodes.Status422UnprocessableEntity, $"This {Header} was used for a different request.", withErrors: true);
+                if (!stored.RequestHash.AsSpan().SequenceEqual(hash))
+                    await Problem(context, StatusCodes.Status422UnprocessableEntity, $"This {Header} was used for a different request.", withErrors: true);
+                else
+                    await ReplayAsync(context, stored);
                 return;
             }
-            if (stored.Status is { } status)
-            {
-                await ReplayAsync(context, status, stored);
-                return;
-            }
-            if (DateTimeOffset.UtcNow - stored.Created > Abandoned)
-            {
-                // Its events, if it committed any, carry the key: then it did happen and must not run again.
-                if (await AppliedAsync(credential, key, context.RequestAborted) is { } applied)
-                {
-                    await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} was applied ({applied}) but its response was lost.", withErrors: false);
-                    return;
-                }
-                if (await TakeOverAsync(credential, key, stored.Created, context.RequestAborted)) { await RunAndRememberAsync(context, credential, key); return; }
-                continue;
-            }
+            if (await TryRunAsync(context, credential, key, hash, deadline - DateTimeOffset.UtcNow)) return;
             if (DateTimeOffset.UtcNow > deadline)
             {
                 context.Response.Headers.RetryAfter = "1";
                 await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} is still being processed; retry shortly.", withErrors: false);
                 return;
             }
-            await Task.Delay(25, context.RequestAborted);
         }
     }
 
-    private async Task RunAndRememberAsync(HttpContext context, string credential, string key)
+    /// <summary>Runs the request in a transaction that first takes the key; false if another request holds or has stored it.</summary>
+    private async Task<bool> TryRunAsync(HttpContext context, string credential, string key, byte[] hash, TimeSpan wait)
     {
+        await using var connection = await db.OpenConnectionAsync(context.RequestAborted);
+        await using var tx = await connection.BeginTransactionAsync(context.RequestAborted);
+        try
+        {
+            // A repeat's insert waits here on the first request's row until that one commits (then it is a
+            // duplicate, and replays) or rolls back (then it runs).
+            await using var claim = new NpgsqlCommand(
+                $"""
+                set local lock_timeout = {Math.Max(1, (int)wait.TotalMilliseconds)};
+                insert into {table.QualifiedName} (credential, key, request_hash, created) values (@credential, @key, @hash, now())
+                """, connection, tx);
+            claim.Parameters.AddWithValue("credential", credential);
+            claim.Parameters.AddWithValue("key", key);
+            claim.Parameters.AddWithValue("hash", hash);
+            await claim.ExecuteNonQueryAsync(context.RequestAborted);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.LockNotAvailable)
+        {
+            return false;
+        }
+
         var original = context.Response.Body;
         using var captured = new MemoryStream();
         context.Response.Body = captured;
-        var remembered = false;
+        context.Items[TransactionItem] = tx;
         try
         {
             await next(context);
-            // Server errors are not remembered: the client may retry them with the same key.
+            context.Items.Remove(TransactionItem);
+            // Server errors are not remembered (the client may retry them with the same key): nothing of
+            // the request is kept. Anything else is stored and committed with what the request appended.
             if (context.Response.StatusCode < 500)
             {
-                await RememberAsync(credential, key, context.Response.StatusCode, context.Response.ContentType,
-                    context.Response.Headers.Location.ToString(), captured.ToArray());
-                remembered = true;
+                await using var remember = new NpgsqlCommand(
+                    $"update {table.QualifiedName} set status = @status, content_type = @type, location = @location, body = @body where credential = @credential and key = @key",
+                    connection, tx);
+                remember.Parameters.AddWithValue("credential", credential);
+                remember.Parameters.AddWithValue("key", key);
+                remember.Parameters.AddWithValue("status", context.Response.StatusCode);
+                remember.Parameters.AddWithValue("type", (object?)context.Response.ContentType ?? DBNull.Value);
+                var location = context.Response.Headers.Location.ToString();
+                remember.Parameters.AddWithValue("location", location.Length > 0 ? location : DBNull.Value);
+                remember.Parameters.AddWithValue("body", captured.ToArray());
+                await remember.ExecuteNonQueryAsync(CancellationToken.None);
+                await tx.CommitAsync(CancellationToken.None);
             }
         }
         finally
         {
-            if (!remembered) await ReleaseAsync(credential, key);
+            context.Items.Remove(TransactionItem);
             context.Response.Body = original;
-            captured.Position = 0;
-            await captured.CopyToAsync(original, CancellationToken.None);
         }
+        // Only now, committed, does the client hear of it.
+        captured.Position = 0;
+        await captured.CopyToAsync(original, CancellationToken.None);
+        return true;
     }
 
     private static async Task<byte[]> HashRequestAsync(HttpContext context)
@@ -134,16 +150,6 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0) sha.AppendData(buffer, 0, read);
         context.Request.Body.Position = 0;
         return sha.GetHashAndReset();
-    }
-
-    private async Task<bool> ClaimAsync(string credential, string key, byte[] hash, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(
-            $"insert into {table.QualifiedName} (credential, key, request_hash, created) values ($1, $2, $3, now()) on conflict do nothing");
-        command.Parameters.Add(new NpgsqlParameter { Value = credential });
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
-        command.Parameters.Add(new NpgsqlParameter { Value = hash });
-        return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
     private sealed record Stored(byte[] RequestHash, DateTimeOffset Created, int? Status, string? ContentType, string? Location, byte[]? Body);
@@ -165,56 +171,9 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5));
     }
 
-    private async Task<string?> AppliedAsync(string credential, string key, CancellationToken ct)
+    private static async Task ReplayAsync(HttpContext context, Stored stored)
     {
-        await using var command = db.CreateCommand(
-            $"select stream_id || ' version ' || version from {table.EventsTable} where headers ->> '{Audit.IdempotencyKeyHeader}' = $1 and user_name = $2 limit 1");
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
-        command.Parameters.Add(new NpgsqlParameter { Value = credential });
-        return await command.ExecuteScalarAsync(ct) as string;
-    }
-
-    private async Task<bool> TakeOverAsync(string credential, string key, DateTimeOffset created, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(
-            $"update {table.QualifiedName} set created = now() where credential = $1 and key = $2 and status is null and created = $3");
-        command.Parameters.Add(new NpgsqlParameter { Value = credential });
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
-        command.Parameters.Add(new NpgsqlParameter { Value = created });
-        return await command.ExecuteNonQueryAsync(ct) == 1;
-    }
-
-    private async Task RememberAsync(string credential, string key, int status, string? contentType, string? location, byte[] body)
-    {
-        await using var command = db.CreateCommand(
-            $"update {table.QualifiedName} set status = $3, content_type = $4, location = $5, body = $6 where credential = $1 and key = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = credential });
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
-        command.Parameters.Add(new NpgsqlParameter { Value = status });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)contentType ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(location) ? DBNull.Value : location });
-        command.Parameters.Add(new NpgsqlParameter { Value = body });
-        await command.ExecuteNonQueryAsync(CancellationToken.None);
-    }
-
-    private async Task ReleaseAsync(string credential, string key)
-    {
-        try
-        {
-            await using var command = db.CreateCommand($"delete from {table.QualifiedName} where credential = $1 and key = $2 and status is null");
-            command.Parameters.Add(new NpgsqlParameter { Value = credential });
-            command.Parameters.Add(new NpgsqlParameter { Value = key });
-            await command.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (NpgsqlException e)
-        {
-            logger.LogWarning(e, "Could not release idempotency key {Key}; a retry with it will wait and then get 409", key);
-        }
-    }
-
-    private static async Task ReplayAsync(HttpContext context, int status, Stored stored)
-    {
-        context.Response.StatusCode = status;
+        context.Response.StatusCode = stored.Status ?? StatusCodes.Status409Conflict;
         if (stored.ContentType is not null) context.Response.ContentType = stored.ContentType;
         if (stored.Location is not null) context.Response.Headers.Location = stored.Location;
         context.Response.Headers["Idempotent-Replayed"] = "true";

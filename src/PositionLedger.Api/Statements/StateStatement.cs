@@ -115,11 +115,16 @@ public static class StatementReferences
     public static async Task<ProblemDetails> CheckAsync(IQuerySession session, string party, string issue, string? claimedBy, CancellationToken ct)
     {
         var parties = claimedBy is null ? [party] : new[] { party, claimedBy };
-        var known = (await session.LoadManyAsync<Party>(ct, parties)).Select(p => p.Id).ToHashSet();
+        // One round trip for both lookups.
+        var batch = session.CreateBatchQuery();
+        var loadedParties = batch.LoadMany<Party>().ById(parties);
+        var loadedIssue = batch.Load<Issue>(issue);
+        await batch.Execute(ct);
+        var known = (await loadedParties).Select(p => p.Id).ToHashSet();
         var errors = new Dictionary<string, string[]>();
         if (!known.Contains(party)) errors["party"] = [$"No party '{party}' is registered."];
         if (claimedBy is not null && !known.Contains(claimedBy)) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
-        if (await session.LoadAsync<Issue>(issue, ct) is null) errors["issue"] = [$"No issue '{issue}' is open."];
+        if (await loadedIssue is null) errors["issue"] = [$"No issue '{issue}' is open."];
         return errors.Count == 0 ? WolverineContinue.NoProblems : Problems.Invalid(errors);
     }
 }

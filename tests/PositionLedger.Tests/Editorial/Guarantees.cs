@@ -88,29 +88,36 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
     }
 
     [Fact]
-    public async Task a_key_left_behind_by_a_crashed_request_is_taken_over_unless_its_events_were_committed()
+    public async Task a_write_and_its_key_commit_together_so_a_failure_at_the_last_step_keeps_neither()
     {
         await GivenParties();
-        (await Client.SendAsync(Post("/api/statements", Statement, "key-crash"))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var events = await App.EventCountAsync();
         var table = App.Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName;
         var db = App.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
-        // A process that committed its events and died before storing the response; and one that died before committing.
-        await using (var crash = db.CreateCommand($"""
-            update {table} set status = null, created = now() - interval '3 minutes' where key = 'key-crash';
-            insert into {table} (credential, key, request_hash, created)
-              select credential, 'key-lost', request_hash, created from {table} where key = 'key-crash'
+        var schema = table[..table.IndexOf('.', StringComparison.Ordinal)];
+        // The database refuses to store this key's response: the last statement before the commit fails.
+        await using (var failing = db.CreateCommand($"""
+            create function {schema}.refuse_key() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$;
+            create trigger refuse_key before update on {table} for each row when (new.key = 'key-refused') execute function {schema}.refuse_key();
             """))
         {
-            await crash.ExecuteNonQueryAsync();
+            await failing.ExecuteNonQueryAsync();
         }
-        var events = await App.EventCountAsync();
+        try
+        {
+            var refused = await Client.SendAsync(Post("/api/statements", Statement, "key-refused"));
 
-        var applied = await Client.SendAsync(Post("/api/statements", Statement, "key-crash"));
-        (await applied.ShouldBeProblemAsync(HttpStatusCode.Conflict))["detail"]!.ToString().ShouldContain("was applied");
-        (await App.EventCountAsync()).ShouldBe(events);
+            refused.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
+            (await App.EventCountAsync()).ShouldBe(events, "the statement was appended in the key's transaction, which rolled back");
+        }
+        finally
+        {
+            await using var cleanUp = db.CreateCommand($"drop trigger refuse_key on {table}; drop function {schema}.refuse_key()");
+            await cleanUp.ExecuteNonQueryAsync();
+        }
 
-        var lost = await Client.SendAsync(Post("/api/statements", Statement, "key-lost"));
-        lost.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var retried = await Client.SendAsync(Post("/api/statements", Statement, "key-refused"));
+        retried.StatusCode.ShouldBe(HttpStatusCode.Created);
         (await App.EventCountAsync()).ShouldBe(events + 1);
     }
 
