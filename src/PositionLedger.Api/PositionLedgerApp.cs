@@ -53,6 +53,7 @@ public static class PositionLedgerApp
         builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName, $"{schema}.mt_events"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<StateStatement.Validator>();
         builder.Services.AddSingleton(new BulkAppend.PendingTable($"{schema}.{BulkAppend.TableName}"));
         builder.Services.AddSingleton<BulkAppend>();
         builder.Services.AddHostedService<RecoverImports>();

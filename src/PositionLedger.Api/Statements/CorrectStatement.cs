@@ -78,7 +78,7 @@ public static class CorrectStatementEndpoint
         Guid.TryParse(id, out var guid) ? await session.Events.FetchForWriting<Statement>(guid.ToString(), ct) : null;
 
     public static async Task<ProblemDetails> ValidateAsync(
-        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session, StateStatement.Validator statementRules, CancellationToken ct)
     {
         if (stream?.Aggregate is not { } statement) return Problems.NotFound($"No statement '{id}' exists.");
         var problem = Problems.Check(Validator, command);
@@ -87,7 +87,7 @@ public static class CorrectStatementEndpoint
         if (problem.IsProblem()) return problem;
 
         var corrected = command.AppliedTo(statement.Content);
-        problem = Problems.Check(new StateStatement.Validator(clock), corrected);
+        problem = Problems.Check(statementRules, corrected);
         if (problem.IsProblem()) return problem;
         if (Decide(statement, command).ChangedFields.Length == 0)
             return Problems.Invalid("body", "The correction changes no field of the statement.");

@@ -27,7 +27,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
         using var host = input.BuildHost();
         var store = host.Services.GetRequiredService<IDocumentStore>();
         var db = host.Services.GetRequiredService<NpgsqlDataSource>();
-        var clock = host.Services.GetRequiredService<TimeProvider>();
+        var validator = host.Services.GetRequiredService<StateStatement.Validator>();
         var append = host.Services.GetRequiredService<BulkAppend>();
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         await append.RecoverAsync(CancellationToken.None);
@@ -53,7 +53,7 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             async Task<bool> ImportBatch()
             {
                 await using var session = store.QuerySession();
-                var errors = await StatementImport.ValidateAsync(batch, session, clock, CancellationToken.None);
+                var errors = await StatementImport.ValidateAsync(batch, session, validator, CancellationToken.None);
                 if (errors.Count > 0)
                 {
                     failed = true;

@@ -116,11 +116,10 @@ public static class StatementImport
     }
 
     /// <summary>Validates every line as POST /api/statements would; the errors are keyed "line N.field".</summary>
-    public static async Task<Dictionary<string, string[]>> ValidateAsync(IReadOnlyList<ImportLine> lines, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(IReadOnlyList<ImportLine> lines, IQuerySession session, StateStatement.Validator validator, CancellationToken ct)
     {
         var parties = (await session.Query<Party>().Select(p => p.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
-        var validator = new StateStatement.Validator(clock);
         var errors = new Dictionary<string, string[]>();
         var seen = new HashSet<Guid>();
         foreach (var line in lines)
@@ -199,7 +198,7 @@ public static class ImportStatementsEndpoint
     [Consumes("application/x-ndjson", "application/json")]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
-        HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, StateStatement.Validator validator, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/x-ndjson" or "application/json"))
@@ -220,7 +219,7 @@ public static class ImportStatementsEndpoint
         }
         if (lines.Count == 0) return TypedResults.Problem(Problems.Invalid("body", "The batch holds no statements."));
 
-        var errors = await StatementImport.ValidateAsync(lines, session, clock, ct);
+        var errors = await StatementImport.ValidateAsync(lines, session, validator, ct);
         if (errors.Count > 0)
         {
             var problem = Problems.Invalid(errors);

@@ -31,6 +31,7 @@ public sealed record StateStatement(
 {
     public const int MaxConditions = 20;
 
+    /// <summary>One per app (a singleton): building a validator compiles its rules, which costs more than validating.</summary>
     public sealed class Validator : AbstractValidator<StateStatement>
     {
         public Validator(TimeProvider clock)
@@ -89,9 +90,9 @@ public sealed record StateStatement(
 
 public static class StateStatementEndpoint
 {
-    public static async Task<ProblemDetails> ValidateAsync(StateStatement command, IQuerySession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<ProblemDetails> ValidateAsync(StateStatement command, StateStatement.Validator validator, IQuerySession session, CancellationToken ct)
     {
-        var problem = Problems.Check(new StateStatement.Validator(clock), command);
+        var problem = Problems.Check(validator, command);
         if (problem.IsProblem()) return problem;
         return await StatementReferences.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
     }

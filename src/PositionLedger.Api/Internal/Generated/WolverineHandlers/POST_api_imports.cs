@@ -18,16 +18,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly PositionLedger.Statements.BulkAppend _bulkAppend;
-        private readonly System.TimeProvider _timeProvider;
+        private readonly PositionLedger.Statements.StateStatement.Validator _validator;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Statements.BulkAppend bulkAppend, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Statements.BulkAppend bulkAppend, PositionLedger.Statements.StateStatement.Validator validator, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
             _bulkAppend = bulkAppend;
-            _timeProvider = timeProvider;
+            _validator = validator;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -41,7 +41,7 @@ namespace Internal.Generated.WolverineHandlers
             PositionLedger.Infrastructure.Audit.Before(httpContext, documentSession);
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfImportReportAndProblemHttpResult = await PositionLedger.Statements.ImportStatementsEndpoint.Post(httpContext.Request, ((Marten.IQuerySession)documentSession), _bulkAppend, _npgsqlDataSource, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfImportReportAndProblemHttpResult = await PositionLedger.Statements.ImportStatementsEndpoint.Post(httpContext.Request, ((Marten.IQuerySession)documentSession), _bulkAppend, _npgsqlDataSource, _validator, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
