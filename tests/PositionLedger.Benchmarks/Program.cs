@@ -90,6 +90,10 @@ foreach (var stage in stages)
     if (stage == stages[0])
     {
         Say("B1: 16 concurrent HTTP writers (auth, validation, idempotency key, inline projections) vs bare in-process Marten...");
+        // Both sides warmed up first: the app's hot paths are recompiled by the JIT's higher tiers during
+        // the first seconds of load, which is start-up cost, not the steady rate measured here.
+        await HttpAppends(requests: 16_000, clients: 16);
+        await BareMartenAppends(events: 4_000, tasks: 16);
         var (httpRate, httpLatency) = await HttpAppends(requests: 8_000, clients: 16);
         var bareRate = await BareMartenAppends(events: 8_000, tasks: 16);
         results.Add(new("B1", "HTTP appends, 16 clients, every guarantee on",
@@ -128,6 +132,7 @@ Say($"B3: rebuilding the revision projection over {events:N0} events (rebuild-re
     var report = await inProcess.Services.GetRequiredService<RevisionsRebuild>().RunAsync(null, CancellationToken.None);
     var rate = events / report.Elapsed.TotalSeconds;
     results.Add(new("B3", $"projection rebuild, {events:N0} events", $"{rate:N0} events/s ({report.Elapsed.TotalSeconds:N1} s, {report.Revisions:N0} revisions)", "Marten's published sample: ~8,700 events/s", ">= 50,000 events/s", rate >= 50_000));
+    notes.Add($"B3 phases: {string.Join(", ", report.Phases.Select(p => $"{p.Key} {p.Value.TotalSeconds:N1} s"))}.");
 }
 {
     // Beside it, Marten's own rebuild through the async daemon, which the projection also supports.

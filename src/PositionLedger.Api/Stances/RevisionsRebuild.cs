@@ -23,7 +23,8 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     private const int RowsPerWrite = 10_000;
     private const int Writers = 2;
 
-    public sealed record Report(long Events, long Revisions, long CaughtUp, TimeSpan Elapsed);
+    /// <param name="Phases">How long each phase took: reading and writing the rows, building the indexes, vacuuming, the swap.</param>
+    public sealed record Report(long Events, long Revisions, long CaughtUp, TimeSpan Elapsed, IReadOnlyDictionary<string, TimeSpan> Phases);
 
     public async Task<Report> RunAsync(IProgress<long>? progress, CancellationToken ct)
     {
@@ -112,11 +113,15 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
             await Task.WhenAll(writers);
         }
         progress?.Report(read);
+        var phases = new Dictionary<string, TimeSpan> { ["rows"] = clock.Elapsed };
 
         await BuildIndexesAsync(live, shadow, ct);
+        phases["indexes"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
         await ExecuteAsync($"vacuum (analyze) {shadow}", ct);
+        phases["vacuum"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
         var caughtUp = await SwapAsync(live, shadow, name, last, unseen, ct);
-        return new Report(read, revisions, caughtUp, clock.Elapsed);
+        phases["swap"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
+        return new Report(read, revisions, caughtUp, clock.Elapsed, phases);
     }
 
     private async Task WriteAsync(ChannelReader<List<StatementRevisionsProjection.Row>> batches, string shadow, CancellationToken ct)
