@@ -9,12 +9,12 @@ namespace PositionLedger.Infrastructure;
 /// PostgreSQL; a repeat with the same key and body gets that response again and appends nothing; the
 /// same key with another body is a 422. Keys are scoped per credential.
 /// <para>
-/// The key, what the request appends and the response commit in one transaction: the key's row is
-/// inserted first, every session the request opens appends in that transaction (see
-/// <see cref="RequestTransactionSessions"/>), and the response is stored just before the commit. So a
-/// write and its key are never apart, whatever fails, and one commit does it all. A repeat that arrives
-/// while the first runs waits on the key's row and then replays the first response; if the first failed,
-/// nothing of it remains and the repeat runs.
+/// The key, what the request appends and the response commit in one transaction: every session the
+/// request opens appends in it (see <see cref="RequestTransactionSessions"/>), and the key is stored with
+/// the response just before the commit. So a write and its key are never apart, whatever fails, and one
+/// commit does it all. Of concurrent repeats, the first to store the key wins; the others' inserts wait
+/// for it, fail, roll back what they appended and replay its response. If the first failed, nothing of it
+/// remains and a repeat runs.
 /// </para>
 /// </summary>
 public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, IdempotencyTable table, IProblemDetailsService problems)
@@ -69,7 +69,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                     await ReplayAsync(context, stored);
                 return;
             }
-            if (await TryRunAsync(context, credential, key, hash, deadline - DateTimeOffset.UtcNow)) return;
+            if (await TryRunAsync(context, credential, key, hash)) return;
             if (DateTimeOffset.UtcNow > deadline)
             {
                 context.Response.Headers.RetryAfter = "1";
@@ -79,33 +79,18 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         }
     }
 
-    /// <summary>Runs the request in a transaction that first takes the key; false if another request holds or has stored it.</summary>
-    private async Task<bool> TryRunAsync(HttpContext context, string credential, string key, byte[] hash, TimeSpan wait)
+    /// <summary>
+    /// Runs the request in a transaction that ends by storing the key with the response; false (and nothing
+    /// kept) if another request stored the key first, which the caller then replays.
+    /// </summary>
+    private async Task<bool> TryRunAsync(HttpContext context, string credential, string key, byte[] hash)
     {
         await using var connection = await db.OpenConnectionAsync(context.RequestAborted);
         await using var tx = await connection.BeginTransactionAsync(context.RequestAborted);
-        try
-        {
-            // A repeat's insert waits here on the first request's row until that one commits (then it is a
-            // duplicate, and replays) or rolls back (then it runs).
-            await using var claim = new NpgsqlCommand(
-                $"""
-                set local lock_timeout = {Math.Max(1, (int)wait.TotalMilliseconds)};
-                insert into {table.QualifiedName} (credential, key, request_hash, created) values (@credential, @key, @hash, now())
-                """, connection, tx);
-            claim.Parameters.AddWithValue("credential", credential);
-            claim.Parameters.AddWithValue("key", key);
-            claim.Parameters.AddWithValue("hash", hash);
-            await claim.ExecuteNonQueryAsync(context.RequestAborted);
-        }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.LockNotAvailable)
-        {
-            return false;
-        }
-
         var original = context.Response.Body;
         using var captured = new MemoryStream();
         context.Response.Body = captured;
+        var headersBefore = context.Response.Headers.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
         context.Items[TransactionItem] = tx;
         try
         {
@@ -116,16 +101,31 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             if (context.Response.StatusCode < 500)
             {
                 await using var remember = new NpgsqlCommand(
-                    $"update {table.QualifiedName} set status = @status, content_type = @type, location = @location, body = @body where credential = @credential and key = @key",
-                    connection, tx);
+                    $"""
+                    insert into {table.QualifiedName} (credential, key, request_hash, created, status, content_type, location, body)
+                    values (@credential, @key, @hash, now(), @status, @type, @location, @body)
+                    """, connection, tx);
                 remember.Parameters.AddWithValue("credential", credential);
                 remember.Parameters.AddWithValue("key", key);
+                remember.Parameters.AddWithValue("hash", hash);
                 remember.Parameters.AddWithValue("status", context.Response.StatusCode);
                 remember.Parameters.AddWithValue("type", (object?)context.Response.ContentType ?? DBNull.Value);
                 var location = context.Response.Headers.Location.ToString();
                 remember.Parameters.AddWithValue("location", location.Length > 0 ? location : DBNull.Value);
                 remember.Parameters.AddWithValue("body", captured.ToArray());
-                await remember.ExecuteNonQueryAsync(CancellationToken.None);
+                try
+                {
+                    // A concurrent repeat that got here first holds the key: this insert waits for its commit,
+                    // then fails, and this request's transaction (its appends included) rolls back.
+                    await remember.ExecuteNonQueryAsync(CancellationToken.None);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+                {
+                    // The response is the winner's, replayed by the caller: drop what this run set.
+                    foreach (var header in context.Response.Headers.Keys.Where(h => !headersBefore.Contains(h)).ToList()) context.Response.Headers.Remove(header);
+                    context.Response.StatusCode = StatusCodes.Status200OK;
+                    return false;
+                }
                 await tx.CommitAsync(CancellationToken.None);
             }
         }

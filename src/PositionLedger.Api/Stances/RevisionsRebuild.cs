@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -12,19 +11,24 @@ namespace PositionLedger.Stances;
 /// queries keep answering from the old table the whole time and appends wait only for the swap.
 /// <para>
 /// Faster than replaying through the async daemon (which must close earlier revisions page by page, with
-/// every index kept up to date): one query gives each statement event the record time of the next event
-/// of its statement, so every revision row is written once, complete, by two writers at a time into a table
-/// without indexes; the indexes are then built in bulk, two at a time. Events committed while this ran are
-/// applied by the projection itself under a lock, just before the swap.
+/// every index kept up to date): PostgreSQL gives each statement event the record time of the next event
+/// of its statement (a window over the stream), so every revision row is written once, complete, by two
+/// set-based statements (half the streams each, on one shared snapshot) into a table without indexes; the
+/// indexes are then built in bulk, two at a time. Events committed while this ran are applied by the
+/// projection itself under a lock, just before the swap.
+/// </para>
+/// <para>
+/// The rows are mapped from the stored events in SQL here, and in C# by <see cref="StatementRevisionsProjection"/>
+/// for appends; the rebuild tests compare the two tables row by row, every column.
 /// </para>
 /// </summary>
 public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, RevisionTable table)
 {
-    private const int RowsPerWrite = 10_000;
     private const int Writers = 2;
 
-    /// <param name="Phases">How long each phase took: reading and writing the rows, building the indexes, vacuuming, the swap.</param>
-    public sealed record Report(long Events, long Revisions, long CaughtUp, TimeSpan Elapsed, IReadOnlyDictionary<string, TimeSpan> Phases);
+    /// <param name="Phases">How long each phase took: writing the rows, building the indexes, vacuuming, the swap.</param>
+    /// <param name="ThroughSequence">The last event sequence the snapshot saw; later ones were caught up at the swap.</param>
+    public sealed record Report(long ThroughSequence, long Revisions, long CaughtUp, TimeSpan Elapsed, IReadOnlyDictionary<string, TimeSpan> Phases);
 
     public async Task<Report> RunAsync(IProgress<long>? progress, CancellationToken ct)
     {
@@ -32,14 +36,13 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         var live = table.QualifiedName;
         var schema = live[..live.IndexOf('.', StringComparison.Ordinal)];
         var name = live[(schema.Length + 1)..];
-        var shadowName = $"{name}_rebuild";
-        var shadow = $"{schema}.{shadowName}";
+        var shadow = $"{schema}.{name}_rebuild";
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
         await ExecuteAsync($"drop table if exists {shadow}; create table {shadow} (like {live} including defaults)", ct);
 
-        // One snapshot for the whole read: its last sequence and the sequences it could not see (transactions
-        // still open then), which are caught up at the swap if they committed since.
+        // One snapshot for the whole read, shared by the writers: its last sequence and the sequences it
+        // could not see (transactions still open then), which are caught up at the swap if they committed since.
         await using var reader = await db.OpenConnectionAsync(ct);
         await using var snapshot = await reader.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var last = (long)(await new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {events}", reader, snapshot).ExecuteScalarAsync(ct))!;
@@ -54,65 +57,12 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         {
             while (await rows.ReadAsync(ct)) unseen.Add((rows.GetInt64(0), rows.GetInt64(1)));
         }
+        var exported = (string)(await new NpgsqlCommand("select pg_export_snapshot()", reader, snapshot).ExecuteScalarAsync(ct))!;
 
-        var batches = Channel.CreateBounded<List<StatementRevisionsProjection.Row>>(Writers * 2);
-        var writers = Enumerable.Range(0, Writers).Select(_ => WriteAsync(batches.Reader, shadow, ct)).ToArray();
-        long read = 0, revisions = 0;
-        try
-        {
-            // Room to sort the statement events by stream in memory (narrow rows: sequence, time, stream).
-            await new NpgsqlCommand("set local work_mem = '256MB'", reader, snapshot).ExecuteNonQueryAsync(ct);
-            await using (var command = new NpgsqlCommand(
-                $"""
-                with statement_events as (
-                    select seq_id, lead(seq_id) over w as next_seq, lead(timestamp) over w as next_at, min(seq_id) over (partition by stream_id) as first_seq
-                    from {events}
-                    where seq_id <= $1 and type = any($2)
-                    window w as (partition by stream_id order by version))
-                select e.seq_id, e.version, e.timestamp, e.type, e.data, n.next_seq, n.next_at, n.first_seq
-                from {events} e join statement_events n using (seq_id)
-                order by e.seq_id
-                """, reader, snapshot)
-            {
-                Parameters = { new() { Value = last }, new() { Value = new[] { TypeName<PositionStated>(), TypeName<StatementCorrected>(), TypeName<StatementRetracted>() } } },
-            })
-            await using (var rows = await command.ExecuteReaderAsync(ct))
-            {
-                var serializer = store.Options.Serializer();
-                var corrected = TypeName<StatementCorrected>();
-                var retracted = TypeName<StatementRetracted>();
-                var batch = new List<StatementRevisionsProjection.Row>(RowsPerWrite);
-                while (await rows.ReadAsync(ct))
-                {
-                    read++;
-                    var type = rows.GetString(3);
-                    if (type == retracted) continue;
-                    var (statementId, content) = type == corrected
-                        ? serializer.FromJson<StatementCorrected>(rows, 4) is var c ? (c.StatementId, c.Corrected) : default
-                        : serializer.FromJson<PositionStated>(rows, 4) is var s ? (s.StatementId, s.Content) : default;
-                    batch.Add(new StatementRevisionsProjection.Row(
-                        statementId, rows.GetInt64(1), content, rows.GetInt64(7), rows.GetFieldValue<DateTimeOffset>(2).ToUniversalTime(), rows.GetInt64(0))
-                    {
-                        RecordedTo = rows.IsDBNull(6) ? null : rows.GetFieldValue<DateTimeOffset>(6).ToUniversalTime(),
-                        RecordedToSeq = rows.IsDBNull(5) ? null : rows.GetInt64(5),
-                    });
-                    if (batch.Count < RowsPerWrite) continue;
-                    revisions += batch.Count;
-                    await batches.Writer.WriteAsync(batch, ct);
-                    batch = new List<StatementRevisionsProjection.Row>(RowsPerWrite);
-                    progress?.Report(read);
-                }
-                revisions += batch.Count;
-                if (batch.Count > 0) await batches.Writer.WriteAsync(batch, ct);
-            }
-            await snapshot.CommitAsync(ct);
-        }
-        finally
-        {
-            batches.Writer.TryComplete();
-            await Task.WhenAll(writers);
-        }
-        progress?.Report(read);
+        var written = await Task.WhenAll(Enumerable.Range(0, Writers).Select(half => WriteHalfAsync(half, exported, shadow, events, last, ct)));
+        await snapshot.CommitAsync(ct);
+        var revisions = written.Sum();
+        progress?.Report(revisions);
         var phases = new Dictionary<string, TimeSpan> { ["rows"] = clock.Elapsed };
 
         await BuildIndexesAsync(live, shadow, ct);
@@ -121,17 +71,55 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         phases["vacuum"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
         var caughtUp = await SwapAsync(live, shadow, name, last, unseen, ct);
         phases["swap"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
-        return new Report(read, revisions, caughtUp, clock.Elapsed, phases);
+        return new Report(last, revisions, caughtUp, clock.Elapsed, phases);
     }
 
-    private async Task WriteAsync(ChannelReader<List<StatementRevisionsProjection.Row>> batches, string shadow, CancellationToken ct)
+    /// <summary>The revision rows of half the statement streams, in one statement, on the shared snapshot.</summary>
+    private async Task<long> WriteHalfAsync(int half, string exported, string shadow, string events, long last, CancellationToken ct)
     {
-        await foreach (var batch in batches.ReadAllAsync(ct))
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await new NpgsqlCommand($"set transaction snapshot '{exported}'", connection, tx).ExecuteNonQueryAsync(ct);
+        await new NpgsqlCommand("set local work_mem = '256MB'", connection, tx).ExecuteNonQueryAsync(ct);
+        string[] types = [TypeName<PositionStated>(), TypeName<StatementCorrected>(), TypeName<StatementRetracted>()];
+        // The same row StatementRevisionsProjection writes for a PositionStated or StatementCorrected, valid
+        // until the next event of its statement (a correction or a retraction), if any.
+        await using var insert = new NpgsqlCommand(
+            $"""
+            with statement_events as (
+                select seq_id, lead(seq_id) over w as next_seq, lead(timestamp) over w as next_at, min(seq_id) over (partition by stream_id) as first_seq
+                from {events}
+                where seq_id <= $1 and type = any($2) and (hashtext(stream_id) & 1) = $3
+                window w as (partition by stream_id order by version)),
+            revisions as (
+                select (e.data ->> 'statementId')::uuid as statement_id, e.version,
+                       case when e.type = $4 then e.data -> 'corrected' else e.data -> 'content' end as c,
+                       n.first_seq, e.timestamp, e.seq_id, n.next_at, n.next_seq
+                from {events} e join statement_events n using (seq_id)
+                where e.type <> $5)
+            insert into {shadow} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                recorded_to, recorded_to_seq, search)
+            select statement_id, version, c ->> 'party', c ->> 'issue', lower(c ->> 'stance'), c ->> 'speaker', c ->> 'quote',
+                   (c ->> 'statedAt')::timestamptz, (c ->> 'statedOnDate')::boolean,
+                   coalesce(c -> 'conditions', '[]'::jsonb), c -> 'source', c -> 'claimedBy' ->> 'party', c -> 'claimedBy' ->> 'speaker',
+                   first_seq, timestamp, seq_id, next_at, next_seq,
+                   to_tsvector('english', (c ->> 'quote') || ' ' || (c ->> 'speaker'))
+            from revisions
+            """, connection, tx)
         {
-            await using var session = store.LightweightSession();
-            StatementRevisionsProjection.QueueInsert(session, shadow, batch);
-            await session.SaveChangesAsync(ct);
-        }
+            Parameters =
+            {
+                new() { Value = last },
+                new() { Value = types },
+                new() { Value = half },
+                new() { Value = types[1] },
+                new() { Value = types[2] },
+            },
+        };
+        var revisions = await insert.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return revisions;
     }
 
     /// <summary>The live table's own indexes and primary key (as the schema migration made them), on the new table under temporary names.</summary>

@@ -98,7 +98,7 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
         // The database refuses to store this key's response: the last statement before the commit fails.
         await using (var failing = db.CreateCommand($"""
             create function {schema}.refuse_key() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$;
-            create trigger refuse_key before update on {table} for each row when (new.key = 'key-refused') execute function {schema}.refuse_key();
+            create trigger refuse_key before insert on {table} for each row when (new.key = 'key-refused') execute function {schema}.refuse_key();
             """))
         {
             await failing.ExecuteNonQueryAsync();
