@@ -9,12 +9,12 @@ namespace PositionLedger.Infrastructure;
 /// PostgreSQL; a repeat with the same key and body gets that response again and appends nothing; the
 /// same key with another body is a 422. Keys are scoped per credential.
 /// <para>
-/// The key, what the request appends and the response commit in one transaction: every session the
-/// request opens appends in it (see <see cref="RequestTransactionSessions"/>), and the key is stored with
-/// the response just before the commit. So a write and its key are never apart, whatever fails, and one
-/// commit does it all. Of concurrent repeats, the first to store the key wins; the others' inserts wait
-/// for it, fail, roll back what they appended and replay its response. If the first failed, nothing of it
-/// remains and a repeat runs.
+/// The key, what the request appends and the response commit in one transaction: it starts by taking
+/// the key's lock and looking the key up, every session the request opens appends in it (see
+/// <see cref="RequestTransactionSessions"/>), and the key is stored with the response just before the
+/// commit. So a write and its key are never apart, whatever fails, and one commit does it all. A repeat
+/// that arrives while the first runs waits on the key's lock, then replays the first response; if the first
+/// failed, nothing of it remains and the repeat runs.
 /// </para>
 /// </summary>
 public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, IdempotencyTable table, IProblemDetailsService problems)
@@ -58,39 +58,64 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
 
         var credential = context.User.Identity?.Name ?? "";
         var hash = await HashRequestAsync(context);
-        var deadline = DateTimeOffset.UtcNow + WaitForFirst;
-        while (true)
+        await using var connection = await db.OpenConnectionAsync(context.RequestAborted);
+        await using var tx = await connection.BeginTransactionAsync(context.RequestAborted);
+        Stored? stored;
+        try
         {
-            if (await FindAsync(credential, key, context.RequestAborted) is { } stored)
-            {
-                if (!stored.RequestHash.AsSpan().SequenceEqual(hash))
-                    await Problem(context, StatusCodes.Status422UnprocessableEntity, $"This {Header} was used for a different request.", withErrors: true);
-                else
-                    await ReplayAsync(context, stored);
-                return;
-            }
-            if (await TryRunAsync(context, credential, key, hash)) return;
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                context.Response.Headers.RetryAfter = "1";
-                await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} is still being processed; retry shortly.", withErrors: false);
-                return;
-            }
+            stored = await LockAndFindAsync(connection, tx, credential, key, context.RequestAborted);
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} is still being processed; retry shortly.", withErrors: false);
+            return;
+        }
+        if (stored is not null)
+        {
+            if (!stored.RequestHash.AsSpan().SequenceEqual(hash))
+                await Problem(context, StatusCodes.Status422UnprocessableEntity, $"This {Header} was used for a different request.", withErrors: true);
+            else
+                await ReplayAsync(context, stored);
+            return;
+        }
+        await RunAndRememberAsync(context, tx, credential, key, hash);
     }
 
     /// <summary>
-    /// Runs the request in a transaction that ends by storing the key with the response; false (and nothing
-    /// kept) if another request stored the key first, which the caller then replays.
+    /// Takes the key's lock for the rest of the transaction, then reads what is stored for it. A concurrent
+    /// repeat waits here until the first request commits (then it finds and replays its response) or rolls
+    /// back (then it runs), so a key runs once even where the work commits elsewhere (bulk imports).
     /// </summary>
-    private async Task<bool> TryRunAsync(HttpContext context, string credential, string key, byte[] hash)
+    private async Task<Stored?> LockAndFindAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string credential, string key, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(context.RequestAborted);
-        await using var tx = await connection.BeginTransactionAsync(context.RequestAborted);
+        await using var command = new NpgsqlCommand(
+            $"""
+            set local lock_timeout = {(int)WaitForFirst.TotalMilliseconds};
+            select pg_advisory_xact_lock(hashtextextended(@credential || E'\n' || @key, 0));
+            set local lock_timeout to default;
+            select request_hash, created, status, content_type, location, body from {table.QualifiedName} where credential = @credential and key = @key;
+            """, connection, tx);
+        command.Parameters.AddWithValue("credential", credential);
+        command.Parameters.AddWithValue("key", key);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct); // past the lock's result (the settings have none) to the lookup's
+        if (!await reader.ReadAsync(ct)) return null;
+        return new Stored(
+            reader.GetFieldValue<byte[]>(0),
+            reader.GetFieldValue<DateTimeOffset>(1),
+            reader.IsDBNull(2) ? null : reader.GetInt32(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5));
+    }
+
+    /// <summary>Runs the request in the key's transaction and, unless it failed on the server, stores its response there too.</summary>
+    private async Task RunAndRememberAsync(HttpContext context, NpgsqlTransaction tx, string credential, string key, byte[] hash)
+    {
         var original = context.Response.Body;
         using var captured = new MemoryStream();
         context.Response.Body = captured;
-        var headersBefore = context.Response.Headers.Keys.ToHashSet(StringComparer.OrdinalIgnoreCase);
         context.Items[TransactionItem] = tx;
         try
         {
@@ -104,7 +129,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                     $"""
                     insert into {table.QualifiedName} (credential, key, request_hash, created, status, content_type, location, body)
                     values (@credential, @key, @hash, now(), @status, @type, @location, @body)
-                    """, connection, tx);
+                    """, tx.Connection, tx);
                 remember.Parameters.AddWithValue("credential", credential);
                 remember.Parameters.AddWithValue("key", key);
                 remember.Parameters.AddWithValue("hash", hash);
@@ -113,19 +138,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                 var location = context.Response.Headers.Location.ToString();
                 remember.Parameters.AddWithValue("location", location.Length > 0 ? location : DBNull.Value);
                 remember.Parameters.AddWithValue("body", captured.ToArray());
-                try
-                {
-                    // A concurrent repeat that got here first holds the key: this insert waits for its commit,
-                    // then fails, and this request's transaction (its appends included) rolls back.
-                    await remember.ExecuteNonQueryAsync(CancellationToken.None);
-                }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
-                {
-                    // The response is the winner's, replayed by the caller: drop what this run set.
-                    foreach (var header in context.Response.Headers.Keys.Where(h => !headersBefore.Contains(h)).ToList()) context.Response.Headers.Remove(header);
-                    context.Response.StatusCode = StatusCodes.Status200OK;
-                    return false;
-                }
+                await remember.ExecuteNonQueryAsync(CancellationToken.None);
                 await tx.CommitAsync(CancellationToken.None);
             }
         }
@@ -137,7 +150,6 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         // Only now, committed, does the client hear of it.
         captured.Position = 0;
         await captured.CopyToAsync(original, CancellationToken.None);
-        return true;
     }
 
     private static async Task<byte[]> HashRequestAsync(HttpContext context)
@@ -160,23 +172,6 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     }
 
     private sealed record Stored(byte[] RequestHash, DateTimeOffset Created, int? Status, string? ContentType, string? Location, byte[]? Body);
-
-    private async Task<Stored?> FindAsync(string credential, string key, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(
-            $"select request_hash, created, status, content_type, location, body from {table.QualifiedName} where credential = $1 and key = $2");
-        command.Parameters.Add(new NpgsqlParameter { Value = credential });
-        command.Parameters.Add(new NpgsqlParameter { Value = key });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) return null;
-        return new Stored(
-            reader.GetFieldValue<byte[]>(0),
-            reader.GetFieldValue<DateTimeOffset>(1),
-            reader.IsDBNull(2) ? null : reader.GetInt32(2),
-            reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5));
-    }
 
     private static async Task ReplayAsync(HttpContext context, Stored stored)
     {

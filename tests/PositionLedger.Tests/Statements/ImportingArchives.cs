@@ -96,6 +96,25 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task the_same_import_sent_5_times_at_once_with_one_idempotency_key_is_appended_once()
+    {
+        await GivenParties();
+        // Lines without ids: only the key can tell the repeats apart from new statements.
+        var archive = string.Join('\n', Enumerable.Range(0, 50).Select(_ => Line("russia", "opposes", "2025-03-01")));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports") { Content = new StringContent(archive, Encoding.UTF8, "application/x-ndjson") };
+            request.Headers.Add("Idempotency-Key", "archive-once");
+            return Client.SendAsync(request);
+        }));
+
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.OK);
+        (await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()))).Distinct().ShouldHaveSingleItem();
+        (await App.EventCountAsync()).ShouldBe(2 + 1 + 50);
+    }
+
+    [Fact]
     public async Task lines_with_their_own_ids_load_once()
     {
         await GivenParties();
