@@ -47,6 +47,7 @@ public static class PositionLedgerApp
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddSingleton(StanceDataSource.For(connectionString));
         builder.Services.AddSingleton<RevisionsRebuild>();
+        builder.Services.AddSingleton<StoredEventRevisions>();
         builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
         var idempotencyTable = Idempotency.DefineTable(schema);

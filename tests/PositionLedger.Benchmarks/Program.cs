@@ -167,7 +167,7 @@ Say($"B4: streaming the raw event log ({events:N0} events) from /api/events/expo
     using var response = await client.GetAsync("/api/events/export", HttpCompletionOption.ResponseHeadersRead);
     await using var body = await response.Content.ReadAsStreamAsync();
     long lines = 0;
-    var buffer = new byte[1 << 16];
+    var buffer = new byte[1 << 20];
     int read;
     while ((read = await body.ReadAsync(buffer)) > 0) lines += buffer.AsSpan(0, read).Count((byte)'\n');
     var rate = lines / clock.Elapsed.TotalSeconds;

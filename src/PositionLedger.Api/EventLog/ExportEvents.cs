@@ -53,7 +53,7 @@ public static class ExportEventsEndpoint
             for (var i = 0; i < ranges.Count; i++)
             {
                 var pipe = await queues[i % Readers].Reader.ReadAsync(stop.Token);
-                await pipe.Reader.CopyToAsync(context.Response.Body, stop.Token);
+                await pipe.Reader.CopyToAsync(context.Response.BodyWriter, stop.Token);
                 await pipe.Reader.CompleteAsync();
             }
         }
@@ -72,7 +72,7 @@ public static class ExportEventsEndpoint
         for (var i = reader; i < ranges.Count; i += Readers)
         {
             // Bounded, so a reader is at most one chunk ahead of the response and memory stays flat.
-            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
+            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, minimumSegmentSize: 64 << 10));
             await queue.WriteAsync(pipe, ct);
             try
             {
@@ -89,13 +89,14 @@ public static class ExportEventsEndpoint
     }
 
     /// <summary>
-    /// PostgreSQL builds the chunk's NDJSON lines and joins them into one value; a binary COPY of that value
+    /// PostgreSQL builds the chunk's NDJSON lines and joins them into one value (an event type is one of the
+    /// app's own event names, so it needs no escaping; every other text is escaped by to_json); a binary COPY of that value
     /// hands it over as bytes, so the app neither decodes nor re-encodes text, and pays per chunk, not per line.
     /// </summary>
     private static async Task CopyLinesAsync(NpgsqlConnection connection, string events, (long After, long To) range, PipeWriter output, CancellationToken ct)
     {
         var copy = $$"""
-            copy (select string_agg('{"sequence":' || seq_id || ',"type":' || to_json(type) || ',"streamId":' || to_json(stream_id)
+            copy (select string_agg('{"sequence":' || seq_id || ',"type":"' || type || '","streamId":' || to_json(stream_id)
                       || ',"version":' || version || ',"recordedAt":' || to_json(timestamp)
                       || ',"recordedBy":' || coalesce(to_json(user_name)::text, 'null')
                       || ',"correlationId":' || coalesce(to_json(correlation_id)::text, 'null')

@@ -17,12 +17,8 @@ namespace PositionLedger.Stances;
 /// indexes are then built in bulk, two at a time. Events committed while this ran are applied by the
 /// projection itself under a lock, just before the swap.
 /// </para>
-/// <para>
-/// The rows are mapped from the stored events in SQL here, and in C# by <see cref="StatementRevisionsProjection"/>
-/// for appends; the rebuild tests compare the two tables row by row, every column.
-/// </para>
 /// </summary>
-public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, RevisionTable table)
+public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, RevisionTable table, StoredEventRevisions rows)
 {
     private const int Writers = 2;
 
@@ -59,7 +55,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         }
         var exported = (string)(await new NpgsqlCommand("select pg_export_snapshot()", reader, snapshot).ExecuteScalarAsync(ct))!;
 
-        var written = await Task.WhenAll(Enumerable.Range(0, Writers).Select(half => WriteHalfAsync(half, exported, shadow, events, last, ct)));
+        var written = await Task.WhenAll(Enumerable.Range(0, Writers).Select(half => WriteHalfAsync(half, exported, shadow, last, ct)));
         await snapshot.CommitAsync(ct);
         var revisions = written.Sum();
         progress?.Report(revisions);
@@ -75,48 +71,15 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     }
 
     /// <summary>The revision rows of half the statement streams, in one statement, on the shared snapshot.</summary>
-    private async Task<long> WriteHalfAsync(int half, string exported, string shadow, string events, long last, CancellationToken ct)
+    private async Task<long> WriteHalfAsync(int half, string exported, string shadow, long last, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await new NpgsqlCommand($"set transaction snapshot '{exported}'", connection, tx).ExecuteNonQueryAsync(ct);
         await new NpgsqlCommand("set local work_mem = '256MB'", connection, tx).ExecuteNonQueryAsync(ct);
-        string[] types = [TypeName<PositionStated>(), TypeName<StatementCorrected>(), TypeName<StatementRetracted>()];
-        // The same row StatementRevisionsProjection writes for a PositionStated or StatementCorrected, valid
-        // until the next event of its statement (a correction or a retraction), if any.
-        await using var insert = new NpgsqlCommand(
-            $"""
-            with statement_events as (
-                select seq_id, lead(seq_id) over w as next_seq, lead(timestamp) over w as next_at, min(seq_id) over (partition by stream_id) as first_seq
-                from {events}
-                where seq_id <= $1 and type = any($2) and (hashtext(stream_id) & 1) = $3
-                window w as (partition by stream_id order by version)),
-            revisions as (
-                select (e.data ->> 'statementId')::uuid as statement_id, e.version,
-                       case when e.type = $4 then e.data -> 'corrected' else e.data -> 'content' end as c,
-                       n.first_seq, e.timestamp, e.seq_id, n.next_at, n.next_seq
-                from {events} e join statement_events n using (seq_id)
-                where e.type <> $5)
-            insert into {shadow} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                recorded_to, recorded_to_seq, search)
-            select statement_id, version, c ->> 'party', c ->> 'issue', lower(c ->> 'stance'), c ->> 'speaker', c ->> 'quote',
-                   (c ->> 'statedAt')::timestamptz, (c ->> 'statedOnDate')::boolean,
-                   coalesce(c -> 'conditions', '[]'::jsonb), c -> 'source', c -> 'claimedBy' ->> 'party', c -> 'claimedBy' ->> 'speaker',
-                   first_seq, timestamp, seq_id, next_at, next_seq,
-                   to_tsvector('english', (c ->> 'quote') || ' ' || (c ->> 'speaker'))
-            from revisions
-            """, connection, tx)
-        {
-            Parameters =
-            {
-                new() { Value = last },
-                new() { Value = types },
-                new() { Value = half },
-                new() { Value = types[1] },
-                new() { Value = types[2] },
-            },
-        };
+        await using var insert = rows.Insert(shadow, "seq_id <= @last and (hashtext(stream_id) & 1) = @half", connection, tx);
+        insert.Parameters.AddWithValue("last", last);
+        insert.Parameters.AddWithValue("half", half);
         var revisions = await insert.ExecuteNonQueryAsync(ct);
         await tx.CommitAsync(ct);
         return revisions;
@@ -205,8 +168,6 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         await tx.CommitAsync(ct);
         return late.Count;
     }
-
-    private string TypeName<T>() => ((DocumentStore)store).Events.EventMappingFor(typeof(T)).EventTypeName;
 
     private async Task ExecuteAsync(string sql, CancellationToken ct)
     {

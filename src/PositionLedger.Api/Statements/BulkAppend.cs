@@ -8,7 +8,7 @@ namespace PositionLedger.Statements;
 
 /// <summary>
 /// Appends a batch of new statement streams with Marten's bulk appender (COPY into mt_streams and
-/// mt_events, one transaction), then writes their revision rows in a second transaction.
+/// mt_events, one transaction), then has PostgreSQL write their revision rows from them in a second transaction.
 /// <para>
 /// The bulk appender commits on its own connection and applies no inline projection, so between the two
 /// commits the events exist without their revisions. That gap is covered by a pending row per batch: it is
@@ -18,7 +18,7 @@ namespace PositionLedger.Statements;
 /// The batch is acknowledged only after the second commit.
 /// </para>
 /// </summary>
-public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, RevisionTable revisions, BulkAppend.PendingTable pending)
+public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, RevisionTable revisions, StoredEventRevisions rows, BulkAppend.PendingTable pending)
 {
     public sealed record PendingTable(string QualifiedName);
 
@@ -60,7 +60,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
                 throw;
             }
             await using var tx = await connection.BeginTransactionAsync(ct);
-            await ProjectAsync(tx, streams.SelectMany(s => s.Events).OrderBy(e => e.Sequence).ToList(), ct);
+            // The streams are new, so their events (numbered by the bulk append) are all of them.
+            await ProjectAsync(tx, "seq_id = any(@sequences)", "sequences", streams.SelectMany(s => s.Events).Select(e => e.Sequence).ToArray(), ct);
             await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", ct, batch);
             await tx.CommitAsync(ct);
         }
@@ -97,12 +98,7 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
                 {
                     if (await still.ExecuteNonQueryAsync(ct) == 0) continue;
                 }
-                IReadOnlyList<IEvent> events;
-                await using (var session = store.QuerySession())
-                {
-                    events = await session.Events.QueryAllRawEvents().Where(e => e.StreamKey!.IsOneOf(streams)).OrderBy(e => e.Sequence).ToListAsync(ct);
-                }
-                await ProjectAsync(tx, events, ct);
+                await ProjectAsync(tx, "stream_id = any(@streams)", "streams", streams, ct);
                 await tx.CommitAsync(ct);
                 recovered++;
             }
@@ -114,13 +110,12 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
         return recovered;
     }
 
-    /// <summary>The revision rows of the events, by the same projection the inline appends use, in the transaction given.</summary>
-    private async Task ProjectAsync(NpgsqlTransaction tx, IReadOnlyList<IEvent> events, CancellationToken ct)
+    /// <summary>The revision rows of the events the filter takes (whole streams), written by PostgreSQL from the stored events, in the transaction given.</summary>
+    private async Task ProjectAsync(NpgsqlTransaction tx, string filter, string parameter, object value, CancellationToken ct)
     {
-        if (events.Count == 0) return;
-        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx));
-        await new StatementRevisionsProjection(revisions.QualifiedName).ApplyAsync(session, events, ct);
-        await session.SaveChangesAsync(ct);
+        await using var insert = rows.Insert(revisions.QualifiedName, filter, tx.Connection!, tx);
+        insert.Parameters.AddWithValue(parameter, value);
+        await insert.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct, params object[] values)
