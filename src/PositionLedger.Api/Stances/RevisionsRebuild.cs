@@ -1,4 +1,3 @@
-using System.Globalization;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -22,11 +21,29 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
 {
     private const int Writers = 2;
 
+    /// <summary>The advisory lock a rebuild holds, so that two never build the same new table at once.</summary>
+    private const long RebuildLock = 0x504c_5245_4255_494c;
+
     /// <param name="Phases">How long each phase took: writing the rows, building the indexes, vacuuming, the swap.</param>
     /// <param name="ThroughSequence">The last event sequence the snapshot saw; later ones were caught up at the swap.</param>
     public sealed record Report(long ThroughSequence, long Revisions, long CaughtUp, TimeSpan Elapsed, IReadOnlyDictionary<string, TimeSpan> Phases);
 
     public async Task<Report> RunAsync(IProgress<long>? progress, CancellationToken ct)
+    {
+        await using var guard = await db.OpenConnectionAsync(ct);
+        if (!(bool)(await ScalarAsync(guard, null, $"select pg_try_advisory_lock({RebuildLock})", ct))!)
+            throw new InvalidOperationException("Another rebuild of the revision table is running.");
+        try
+        {
+            return await RebuildAsync(progress, ct);
+        }
+        finally
+        {
+            await ScalarAsync(guard, null, $"select pg_advisory_unlock({RebuildLock})", CancellationToken.None);
+        }
+    }
+
+    private async Task<Report> RebuildAsync(IProgress<long>? progress, CancellationToken ct)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var live = table.QualifiedName;
@@ -41,7 +58,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         // could not see (transactions still open then), which are caught up at the swap if they committed since.
         await using var reader = await db.OpenConnectionAsync(ct);
         await using var snapshot = await reader.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var last = (long)(await new NpgsqlCommand($"select coalesce(max(seq_id), 0) from {events}", reader, snapshot).ExecuteScalarAsync(ct))!;
+        var last = (long)(await ScalarAsync(reader, snapshot, $"select coalesce(max(seq_id), 0) from {events}", ct))!;
         var unseen = new List<(long From, long To)>();
         await using (var gaps = new NpgsqlCommand(
             $"""
@@ -53,7 +70,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         {
             while (await rows.ReadAsync(ct)) unseen.Add((rows.GetInt64(0), rows.GetInt64(1)));
         }
-        var exported = (string)(await new NpgsqlCommand("select pg_export_snapshot()", reader, snapshot).ExecuteScalarAsync(ct))!;
+        var exported = (string)(await ScalarAsync(reader, snapshot, "select pg_export_snapshot()", ct))!;
 
         var written = await Task.WhenAll(Enumerable.Range(0, Writers).Select(half => WriteHalfAsync(half, exported, shadow, last, ct)));
         await snapshot.CommitAsync(ct);
@@ -75,8 +92,8 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        await new NpgsqlCommand($"set transaction snapshot '{exported}'", connection, tx).ExecuteNonQueryAsync(ct);
-        await new NpgsqlCommand("set local work_mem = '256MB'", connection, tx).ExecuteNonQueryAsync(ct);
+        await ScalarAsync(connection, tx, $"set transaction snapshot '{exported}'", ct);
+        await ScalarAsync(connection, tx, "set local work_mem = '256MB'", ct);
         await using var insert = rows.Insert(shadow, "seq_id <= @last and (hashtext(stream_id) & 1) = @half", connection, tx);
         insert.Parameters.AddWithValue("last", last);
         insert.Parameters.AddWithValue("half", half);
@@ -109,7 +126,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(async _ =>
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            await new NpgsqlCommand("set maintenance_work_mem = '512MB'", connection).ExecuteNonQueryAsync(ct);
+            await ScalarAsync(connection, null, "set maintenance_work_mem = '512MB'", ct);
             while (true)
             {
                 string next;
@@ -117,7 +134,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
                 {
                     if (!queue.TryDequeue(out next!)) return;
                 }
-                await new NpgsqlCommand(next, connection).ExecuteNonQueryAsync(ct);
+                await ScalarAsync(connection, null, next, ct);
             }
         }));
     }
@@ -130,7 +147,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await new NpgsqlCommand($"lock table {live} in exclusive mode", connection, tx).ExecuteNonQueryAsync(ct);
+        await ScalarAsync(connection, tx, $"lock table {live} in exclusive mode", ct);
 
         IReadOnlyList<IEvent> late;
         await using (var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx)))
@@ -164,7 +181,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
             while (await rows.ReadAsync(ct)) constraintAndIndexes.Add(rows.GetString(0));
             renames.AddRange(constraintAndIndexes);
         }
-        foreach (var sql in renames) await new NpgsqlCommand(sql, connection, tx).ExecuteNonQueryAsync(ct);
+        foreach (var sql in renames) await ScalarAsync(connection, tx, sql, ct);
         await tx.CommitAsync(ct);
         return late.Count;
     }
@@ -173,5 +190,11 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     {
         await using var command = db.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, tx);
+        return await command.ExecuteScalarAsync(ct);
     }
 }
