@@ -51,7 +51,7 @@ public static class PositionLedgerApp
         builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
         builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
         var idempotencyTable = Idempotency.DefineTable(schema);
-        builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName, $"{schema}.mt_events"));
+        builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<StateStatement.Validator>();

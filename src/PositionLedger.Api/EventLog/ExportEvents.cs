@@ -68,24 +68,33 @@ public static class ExportEventsEndpoint
 
     private static async Task ReadChunksAsync(NpgsqlDataSource db, string events, List<(long After, long To)> ranges, int reader, ChannelWriter<Pipe> queue, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        for (var i = reader; i < ranges.Count; i += Readers)
+        try
         {
-            // Bounded, so a reader is at most one chunk ahead of the response and memory stays flat.
-            var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, minimumSegmentSize: 64 << 10));
-            await queue.WriteAsync(pipe, ct);
-            try
+            await using var connection = await db.OpenConnectionAsync(ct);
+            for (var i = reader; i < ranges.Count; i += Readers)
             {
-                await CopyLinesAsync(connection, events, ranges[i], pipe.Writer, ct);
-                await pipe.Writer.CompleteAsync();
+                // Bounded, so a reader is at most one chunk ahead of the response and memory stays flat.
+                var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, minimumSegmentSize: 64 << 10));
+                await queue.WriteAsync(pipe, ct);
+                try
+                {
+                    await CopyLinesAsync(connection, events, ranges[i], pipe.Writer, ct);
+                    await pipe.Writer.CompleteAsync();
+                }
+                catch (Exception e)
+                {
+                    await pipe.Writer.CompleteAsync(e);
+                    throw;
+                }
             }
-            catch (Exception e)
-            {
-                await pipe.Writer.CompleteAsync(e);
-                throw;
-            }
+            queue.Complete();
         }
-        queue.Complete();
+        catch (Exception e)
+        {
+            // The response, waiting for this reader's next chunk, fails instead of waiting for ever.
+            queue.TryComplete(e);
+            throw;
+        }
     }
 
     /// <summary>

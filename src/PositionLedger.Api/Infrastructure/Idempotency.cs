@@ -94,6 +94,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             set local lock_timeout = {(int)WaitForFirst.TotalMilliseconds};
             select pg_advisory_xact_lock(hashtextextended(@credential || E'\n' || @key, 0));
             set local lock_timeout to default;
+            set local idle_in_transaction_session_timeout = '10min';
             select request_hash, created, status, content_type, location, body from {table.QualifiedName} where credential = @credential and key = @key;
             """, connection, tx);
         command.Parameters.AddWithValue("credential", credential);
@@ -156,7 +157,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     {
         context.Request.EnableBuffering();
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{context.Request.Method} {context.Request.Path}\n"));
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\n{context.Request.ContentType}\n"));
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -191,5 +192,4 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     }
 }
 
-/// <param name="EventsTable">Marten's event table, where each appended event carries its idempotency key.</param>
-public sealed record IdempotencyTable(string QualifiedName, string EventsTable);
+public sealed record IdempotencyTable(string QualifiedName);

@@ -58,6 +58,8 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         // could not see (transactions still open then), which are caught up at the swap if they committed since.
         await using var reader = await db.OpenConnectionAsync(ct);
         await using var snapshot = await reader.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        // It stays open, idle, while the writers use its snapshot: not to be ended as an abandoned session.
+        await ScalarAsync(reader, snapshot, "set local idle_in_transaction_session_timeout = 0", ct);
         var last = (long)(await ScalarAsync(reader, snapshot, $"select coalesce(max(seq_id), 0) from {events}", ct))!;
         var unseen = new List<(long From, long To)>();
         await using (var gaps = new NpgsqlCommand(

@@ -34,6 +34,8 @@ public sealed class StanceDataSource(NpgsqlDataSource value) : IDisposable
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan".Trim();
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 16;
+        // A second pool: kept small, so that the two together stay within the server's connections.
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, 20);
         return new StanceDataSource(NpgsqlDataSource.Create(builder));
     }
 

@@ -9,7 +9,9 @@ namespace PositionLedger.Stances;
 /// paths (imports, rebuilds), where the events are already in the database and sending them back and forth
 /// through the app would cost more than the rows. Each PositionStated or StatementCorrected becomes the same
 /// row <see cref="StatementRevisionsProjection"/> writes for appends, valid until the next event of its
-/// statement (a correction or a retraction), if any. The filter must take whole streams.
+/// statement (a correction or a retraction), if any. The filter must take whole streams. Rows already
+/// there are left as they are (a recovery after a rebuild that already wrote them, or a swap that caught
+/// an import's events up before the import's own second transaction).
 /// The rebuild tests compare the two row by row, every column.
 /// </summary>
 public sealed class StoredEventRevisions(IDocumentStore store)
@@ -42,6 +44,7 @@ public sealed class StoredEventRevisions(IDocumentStore store)
                    first_seq, timestamp, seq_id, next_at, next_seq,
                    to_tsvector('english', (c ->> 'quote') || ' ' || (c ->> 'speaker'))
             from revisions
+            on conflict do nothing
             """, connection, tx);
         command.Parameters.AddWithValue("types", _types);
         command.Parameters.AddWithValue("corrected", _types[1]);

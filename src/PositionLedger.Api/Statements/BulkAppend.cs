@@ -49,21 +49,15 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
         {
             await ExecuteAsync(connection, $"insert into {pending.QualifiedName} (batch, lock_id, started, streams) values ($1, $2, now(), $3)", ct,
                 batch, lockId, streams.Select(s => s.Key!).ToArray());
-            try
-            {
-                await store.BulkInsertEventsAsync(streams, batchSize: streams.Sum(s => s.Events.Count), cancellation: ct);
-            }
-            catch
-            {
-                // Nothing was appended (the bulk append is one transaction): the batch is not pending any more.
-                await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", CancellationToken.None, batch);
-                throw;
-            }
-            await using var tx = await connection.BeginTransactionAsync(ct);
+            // If this fails, whether its transaction committed may be unknown: the pending row stays, and
+            // recovery writes whatever revisions the batch's streams turn out to need (possibly none).
+            await store.BulkInsertEventsAsync(streams, batchSize: streams.Sum(s => s.Events.Count), cancellation: ct);
+            // Committed: from here on the request's cancellation no longer stops it.
+            await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
             // The streams are new, so their events (numbered by the bulk append) are all of them.
-            await ProjectAsync(tx, "seq_id = any(@sequences)", "sequences", streams.SelectMany(s => s.Events).Select(e => e.Sequence).ToArray(), ct);
-            await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", ct, batch);
-            await tx.CommitAsync(ct);
+            await ProjectAsync(tx, "seq_id = any(@sequences)", "sequences", streams.SelectMany(s => s.Events).Select(e => e.Sequence).ToArray(), CancellationToken.None);
+            await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", CancellationToken.None, batch);
+            await tx.CommitAsync(CancellationToken.None);
         }
         finally
         {

@@ -60,6 +60,19 @@ public sealed class when_an_import_died_between_its_two_commits(AppFixture app) 
     }
 
     [Fact]
+    public async Task a_rebuild_that_wrote_the_revisions_first_does_not_stop_the_recovery()
+    {
+        await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);
+        await GivenAnInterruptedImportAsync(Stated("russia", "ceasefire", Stance.Rejects, "2025-03-12"));
+        await App.Services.GetRequiredService<PositionLedger.Stances.RevisionsRebuild>().RunAsync(null, CancellationToken.None);
+
+        (await Append.RecoverAsync(CancellationToken.None)).ShouldBe(1);
+
+        (await Client.StanceAsync("russia")).On("ceasefire")!.Stance.ShouldBe("rejects");
+        (await Append.RecoverAsync(CancellationToken.None)).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task a_batch_whose_import_still_holds_it_is_left_alone()
     {
         await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);
