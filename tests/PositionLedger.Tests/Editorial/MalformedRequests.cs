@@ -123,6 +123,9 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
 
         var request = new HttpRequestMessage(HttpMethod.Post, @case.Url) { Content = new StringContent(@case.Body, Encoding.UTF8, @case.ContentType) };
         if (@case.IdempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", @case.IdempotencyKey);
+        // As a client uploading a large body should: the server can refuse it (413, by its length) before the
+        // body is sent, instead of closing the connection on a body still being written (a broken pipe).
+        request.Headers.ExpectContinue = true;
         var response = await Client.SendAsync(request);
 
         var problem = await response.ShouldBeProblemAsync((HttpStatusCode)@case.Status);
