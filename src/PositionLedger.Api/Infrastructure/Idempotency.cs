@@ -95,7 +95,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             select pg_advisory_xact_lock(hashtextextended(@credential || E'\n' || @key, 0));
             set local lock_timeout to default;
             set local idle_in_transaction_session_timeout = '10min';
-            select request_hash, created, status, content_type, location, body from {table.QualifiedName} where credential = @credential and key = @key;
+            select request_hash, status, content_type, location, body from {table.QualifiedName} where credential = @credential and key = @key;
             """, connection, tx);
         command.Parameters.AddWithValue("credential", credential);
         command.Parameters.AddWithValue("key", key);
@@ -104,11 +104,10 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         if (!await reader.ReadAsync(ct)) return null;
         return new Stored(
             reader.GetFieldValue<byte[]>(0),
-            reader.GetFieldValue<DateTimeOffset>(1),
-            reader.IsDBNull(2) ? null : reader.GetInt32(2),
+            reader.IsDBNull(1) ? null : reader.GetInt32(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
             reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5));
+            reader.IsDBNull(4) ? null : reader.GetFieldValue<byte[]>(4));
     }
 
     /// <summary>Runs the request in the key's transaction and, unless it failed on the server, stores its response there too.</summary>
@@ -172,7 +171,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         return sha.GetHashAndReset();
     }
 
-    private sealed record Stored(byte[] RequestHash, DateTimeOffset Created, int? Status, string? ContentType, string? Location, byte[]? Body);
+    private sealed record Stored(byte[] RequestHash, int? Status, string? ContentType, string? Location, byte[]? Body);
 
     private static async Task ReplayAsync(HttpContext context, Stored stored)
     {
