@@ -151,16 +151,15 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         await using var tx = await connection.BeginTransactionAsync(ct);
         await ScalarAsync(connection, tx, $"lock table {live} in exclusive mode", ct);
 
-        IReadOnlyList<IEvent> late;
+        var late = new List<IEvent>();
         await using (var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx)))
         {
-            var query = session.Events.QueryAllRawEvents().Where(e => e.Sequence > last);
-            late = await query.OrderBy(e => e.Sequence).ToListAsync(ct);
+            late.AddRange(await session.Events.QueryAllRawEvents().Where(e => e.Sequence > last).ToListAsync(ct));
             foreach (var (from, to) in unseen)
             {
-                late = [.. late, .. await session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from && e.Sequence <= to).ToListAsync(ct)];
+                late.AddRange(await session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from && e.Sequence <= to).ToListAsync(ct));
             }
-            late = late.OrderBy(e => e.Sequence).ToList();
+            late.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
             await new StatementRevisionsProjection(shadow).ApplyAsync(session, late, ct);
             await session.SaveChangesAsync(ct);
         }

@@ -107,7 +107,7 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
     }
 
     /// <summary>Inserts the rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
-    internal static void QueueInsert(IDocumentOperations operations, string table, IReadOnlyList<Row> rows) =>
+    private static void QueueInsert(IDocumentOperations operations, string table, IReadOnlyList<Row> rows) =>
         operations.QueueSqlCommand(
             $"""
             insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
@@ -144,7 +144,7 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
             rows.Select(r => r.RecordedToSeq).ToArray());
 
     /// <summary>One revision: valid in record time from recordedFrom until (when closed) recordedTo.</summary>
-    internal sealed class Row(Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
+    private sealed class Row(Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
     {
         public Guid StatementId { get; } = statementId;
         public long Version { get; } = version;
