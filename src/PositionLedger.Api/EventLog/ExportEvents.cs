@@ -14,6 +14,25 @@ namespace PositionLedger.EventLog;
 /// The whole event log (or everything after a sequence) as NDJSON, in record order, for replay and
 /// export. Rows go from PostgreSQL to the response as they are read, so memory stays flat at any size.
 /// </summary>
+/// <summary>
+/// The export's own pool: its connections read megabytes per chunk, so they get a large read buffer (fewer
+/// socket reads, each one a wake-up of the app); the rest of the app keeps Npgsql's small default.
+/// </summary>
+public sealed class ExportDataSource(NpgsqlDataSource value) : IDisposable
+{
+    public NpgsqlDataSource Value { get; } = value;
+
+    public static ExportDataSource For(string connectionString, int readBufferBytes)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ReadBufferSize = readBufferBytes };
+        // Two connections per export running: a few exports at once, not the main pool's size.
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, 8);
+        return new ExportDataSource(NpgsqlDataSource.Create(builder));
+    }
+
+    public void Dispose() => Value.Dispose();
+}
+
 public static class ExportEventsEndpoint
 {
     /// <summary>Sequence numbers per chunk (one value of ~3 MB at the default): two chunks are read at once, each on its own connection.</summary>
@@ -24,12 +43,13 @@ public static class ExportEventsEndpoint
     [WolverineGet("/api/events/export")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "application/x-ndjson")]
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Get(
-        string? after, HttpContext context, NpgsqlDataSource db, IDocumentStore store, IConfiguration configuration, CancellationToken ct)
+        string? after, HttpContext context, ExportDataSource exportDb, IDocumentStore store, IConfiguration configuration, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var afterValue = QueryValues.After(after, errors);
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
+        var db = exportDb.Value;
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
         long ceiling;
         await using (var last = db.CreateCommand($"select coalesce(max(seq_id), 0) from {events}"))

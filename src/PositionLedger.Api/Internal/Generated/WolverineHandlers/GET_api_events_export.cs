@@ -3,7 +3,7 @@
 using Marten;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
-using Npgsql;
+using PositionLedger.EventLog;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -17,14 +17,14 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Configuration.IConfiguration _configuration;
-        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly PositionLedger.EventLog.ExportDataSource _exportDataSource;
 
-        public GET_api_events_export(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Configuration.IConfiguration configuration, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
+        public GET_api_events_export(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Configuration.IConfiguration configuration, PositionLedger.EventLog.ExportDataSource exportDataSource) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
             _configuration = configuration;
-            _npgsqlDataSource = npgsqlDataSource;
+            _exportDataSource = exportDataSource;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -33,7 +33,7 @@ namespace Internal.Generated.WolverineHandlers
             var after = httpContext.Request.Query["after"];
             
             // The actual HTTP request handler execution
-            var resultsOfEmptyHttpResultAndProblemHttpResult = await PositionLedger.EventLog.ExportEventsEndpoint.Get(after, httpContext, _npgsqlDataSource, _documentStore, _configuration, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfEmptyHttpResultAndProblemHttpResult = await PositionLedger.EventLog.ExportEventsEndpoint.Get(after, httpContext, _exportDataSource, _documentStore, _configuration, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfEmptyHttpResultAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
