@@ -35,8 +35,11 @@ public sealed class ExportDataSource(NpgsqlDataSource value) : IDisposable
 
 public static class ExportEventsEndpoint
 {
-    /// <summary>Sequence numbers per chunk (one value of ~3 MB at the default): two chunks are read at once, each on its own connection.</summary>
+    /// <summary>Sequence numbers per chunk (~3 MB at the default): two chunks are read at once, each on its own connection.</summary>
     public const string ChunkSetting = "PositionLedger:ExportChunkEvents";
+
+    /// <summary>Lines per value PostgreSQL builds (~160 KB at the default): see <see cref="CopyLinesAsync"/>.</summary>
+    public const string LinesPerValueSetting = "PositionLedger:ExportLinesPerValue";
 
     private const int Readers = 2;
 
@@ -57,6 +60,7 @@ public static class ExportEventsEndpoint
             ceiling = (long)(await last.ExecuteScalarAsync(ct))!;
         }
         var chunk = configuration.GetValue(ChunkSetting, 5_000);
+        var linesPerValue = configuration.GetValue(LinesPerValueSetting, 256);
         var ranges = new List<(long After, long To)>();
         for (var from = afterValue; from < ceiling; from += chunk) ranges.Add((from, Math.Min(from + chunk, ceiling)));
 
@@ -66,7 +70,7 @@ public static class ExportEventsEndpoint
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var queues = Enumerable.Range(0, Readers).Select(_ => Channel.CreateBounded<Pipe>(1)).ToArray();
         var readers = Enumerable.Range(0, Readers)
-            .Select(r => ReadChunksAsync(db, events, ranges, r, queues[r].Writer, stop.Token))
+            .Select(r => ReadChunksAsync(db, events, ranges, linesPerValue, r, queues[r].Writer, stop.Token))
             .ToArray();
         try
         {
@@ -86,7 +90,7 @@ public static class ExportEventsEndpoint
         return TypedResults.Empty;
     }
 
-    private static async Task ReadChunksAsync(NpgsqlDataSource db, string events, List<(long After, long To)> ranges, int reader, ChannelWriter<Pipe> queue, CancellationToken ct)
+    private static async Task ReadChunksAsync(NpgsqlDataSource db, string events, List<(long After, long To)> ranges, int linesPerValue, int reader, ChannelWriter<Pipe> queue, CancellationToken ct)
     {
         try
         {
@@ -98,7 +102,7 @@ public static class ExportEventsEndpoint
                 await queue.WriteAsync(pipe, ct);
                 try
                 {
-                    await CopyLinesAsync(connection, events, ranges[i], pipe.Writer, ct);
+                    await CopyLinesAsync(connection, events, ranges[i], linesPerValue, pipe.Writer, ct);
                     await pipe.Writer.CompleteAsync();
                 }
                 catch (Exception e)
@@ -118,21 +122,27 @@ public static class ExportEventsEndpoint
     }
 
     /// <summary>
-    /// PostgreSQL builds the chunk's NDJSON lines and joins them into one value (an event type is one of the
-    /// app's own event names, so it needs no escaping; every other text is escaped by to_json); a binary COPY of that value
-    /// hands it over as bytes, so the app neither decodes nor re-encodes text, and pays per chunk, not per line.
+    /// PostgreSQL builds the chunk's NDJSON lines and joins every <paramref name="linesPerValue"/> of them into one
+    /// value (an event type is one of the app's own event names, so it needs no escaping; every other text is
+    /// escaped by to_json); a binary COPY of those values hands them over as bytes, so the app neither decodes
+    /// nor re-encodes text, and pays per value, not per line. PostgreSQL's CPU for 300,000 events (COPY to
+    /// /dev/null): 1.3-1.6 s in values of 256 lines; 1.9-2.0 s a row per line (and the app then pays per
+    /// line); 1.9-2.7 s one value per 5,000-line chunk (each ~3 MB value is memory fresh from the kernel).
     /// </summary>
-    private static async Task CopyLinesAsync(NpgsqlConnection connection, string events, (long After, long To) range, PipeWriter output, CancellationToken ct)
+    private static async Task CopyLinesAsync(NpgsqlConnection connection, string events, (long After, long To) range, int linesPerValue, PipeWriter output, CancellationToken ct)
     {
+        var (after, to, step) = (range.After.ToString(CultureInfo.InvariantCulture), range.To.ToString(CultureInfo.InvariantCulture), linesPerValue.ToString(CultureInfo.InvariantCulture));
         var copy = $$"""
-            copy (select string_agg('{"sequence":' || seq_id || ',"type":"' || type || '","streamId":' || to_json(stream_id)
-                      || ',"version":' || version || ',"recordedAt":' || to_json(timestamp)
-                      || ',"recordedBy":' || coalesce(to_json(user_name)::text, 'null')
-                      || ',"correlationId":' || coalesce(to_json(correlation_id)::text, 'null')
-                      || ',"data":' || data || e'}\n', '' order by seq_id)
-                  from {{events}}
-                  where seq_id > {{range.After.ToString(CultureInfo.InvariantCulture)}} and seq_id <= {{range.To.ToString(CultureInfo.InvariantCulture)}}
-                    and stream_id <> '{{JasperFx.Events.Tombstone.StreamKey}}')
+            copy (select (select string_agg('{"sequence":' || seq_id || ',"type":"' || type || '","streamId":' || to_json(stream_id)
+                              || ',"version":' || version || ',"recordedAt":' || to_json(timestamp)
+                              || ',"recordedBy":' || coalesce(to_json(user_name)::text, 'null')
+                              || ',"correlationId":' || coalesce(to_json(correlation_id)::text, 'null')
+                              || ',"data":' || data || e'}\n', '' order by seq_id)
+                          from {{events}}
+                          where seq_id > g and seq_id <= least(g + {{step}}, {{to}})
+                            and stream_id <> '{{JasperFx.Events.Tombstone.StreamKey}}')
+                  from generate_series({{after}}, {{to}} - 1, {{step}}) as g
+                  order by g)
             to stdout (format binary)
             """;
         await using var raw = await connection.BeginRawBinaryCopyAsync(copy, ct);

@@ -70,8 +70,9 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
             $"--Auth:ApiKeys:0:Key={EditorKey}", $"--Auth:ApiKeys:0:Name={EditorName}", "--Auth:ApiKeys:0:Role=editor",
             $"--Auth:ApiKeys:1:Key={ReaderKey}", "--Auth:ApiKeys:1:Name=test-reader", "--Auth:ApiKeys:1:Role=reader",
             "--RateLimits:WritesPerSecond=100000", "--RateLimits:WriteBurst=100000",
-            // Tiny export chunks, so that every export test crosses chunk boundaries and both readers.
+            // Tiny export chunks of two values, so that every export test crosses value and chunk boundaries and uses both readers.
             $"--{PositionLedger.EventLog.ExportEventsEndpoint.ChunkSetting}=3",
+            $"--{PositionLedger.EventLog.ExportEventsEndpoint.LinesPerValueSetting}=2",
             .. _settings,
         ]);
         await _app.StartAsync();
