@@ -47,7 +47,7 @@ public static class PositionLedgerApp
         var dataSource = npgsql.Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddSingleton(StanceDataSource.For(connectionString));
-        builder.Services.AddSingleton(ExportDataSource.For(connectionString, builder.Configuration.GetValue("PositionLedger:ExportReadBufferBytes", 1 << 20)));
+        builder.Services.AddSingleton(ExportDataSource.For(connectionString, builder.Configuration.GetValue(ExportDataSource.ReadBufferSetting, 1 << 20)));
         builder.Services.AddSingleton<RevisionsRebuild>();
         builder.Services.AddSingleton<StoredEventRevisions>();
         builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));

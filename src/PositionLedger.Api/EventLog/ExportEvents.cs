@@ -16,6 +16,9 @@ namespace PositionLedger.EventLog;
 /// </summary>
 public sealed class ExportDataSource(NpgsqlDataSource value) : IDisposable
 {
+    /// <summary>The read buffer of the export's connections, in bytes (1 MB unless set).</summary>
+    public const string ReadBufferSetting = "PositionLedger:ExportReadBufferBytes";
+
     public NpgsqlDataSource Value { get; } = value;
 
     public static ExportDataSource For(string connectionString, int readBufferBytes)
