@@ -46,8 +46,9 @@ public static class PositionLedgerApp
         if (npgsql.ConnectionStringBuilder.MaxAutoPrepare == 0) npgsql.ConnectionStringBuilder.MaxAutoPrepare = 64;
         var dataSource = npgsql.Build();
         builder.Services.AddSingleton(dataSource);
-        builder.Services.AddSingleton(StanceDataSource.For(connectionString));
-        builder.Services.AddSingleton(ExportDataSource.For(connectionString, builder.Configuration.GetValue(ExportDataSource.ReadBufferSetting, 1 << 20)));
+        // Made by a factory, so that the container disposes them (and their pools) with the app.
+        builder.Services.AddSingleton(_ => StanceDataSource.For(connectionString));
+        builder.Services.AddSingleton(_ => ExportDataSource.For(connectionString, builder.Configuration.GetValue(ExportDataSource.ReadBufferSetting, 1 << 20)));
         builder.Services.AddSingleton<RevisionsRebuild>();
         builder.Services.AddSingleton<StoredEventRevisions>();
         builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));

@@ -36,6 +36,9 @@ var outputDir = ArgText("--out", null) ?? Path.Combine(Repository.Root, "docs");
 // is printed, and written only where --out points, never into docs/.
 var only = ArgText("--only", null)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(id => id.ToUpperInvariant()).ToHashSet();
 bool Runs(string id) => only is null || only.Contains(id);
+if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6"]).ToList() is [_, ..] unknown)
+    throw new ArgumentException($"--only takes B1 to B6, not {string.Join(", ", unknown)}.");
+var command = $"deploy/bench.sh --statements {target}" + (only is null ? "" : $" --only {string.Join(',', only.Order())}");
 var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")
     ?? throw new InvalidOperationException("Set POSITIONLEDGER_BENCH_CONNECTION (deploy/bench.sh does).");
 var appDll = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_APP")
@@ -96,8 +99,9 @@ foreach (var stage in stages)
         Say("B1: 16 concurrent HTTP writers (auth, validation, idempotency key, inline projections) vs bare in-process Marten...");
         // Both sides warmed up first: the app's hot paths are recompiled by the JIT's higher tiers during
         // the first seconds of load, which is start-up cost, not the steady rate measured here.
+        using var bare = await BareStore();
         await HttpAppends(requests: 16_000, clients: 16);
-        await BareMartenAppends(events: 4_000, tasks: 16);
+        await BareMartenAppends(bare, events: 4_000, tasks: 16);
         // Then the two in alternating rounds: this shared machine's pace drifts within a run (other tenants,
         // checkpoints), and both sides should meet the same drift.
         var (httpTime, bareTime, latencies) = (TimeSpan.Zero, TimeSpan.Zero, new List<double>());
@@ -107,7 +111,7 @@ foreach (var stage in stages)
             var http = await HttpAppends(requests: PerRound, clients: 16);
             httpTime += http.Elapsed;
             latencies.AddRange(http.Latencies);
-            bareTime += await BareMartenAppends(events: PerRound, tasks: 16);
+            bareTime += await BareMartenAppends(bare, events: PerRound, tasks: 16);
         }
         var (httpRate, httpLatency) = (Rounds * PerRound / httpTime.TotalSeconds, Percentiles.Of(latencies));
         var bareRate = Rounds * PerRound / bareTime.TotalSeconds;
@@ -117,7 +121,6 @@ foreach (var stage in stages)
             ">= 0.6 x baseline, p99 < 50 ms", httpRate >= 0.6 * bareRate && httpLatency.P99 < 50));
     }
 
-    if (!Runs("B2")) continue;
     // What autovacuum does after a bulk load anyway, done now so the planner's statistics fit the table.
     foreach (var loaded in new[] { revisions.QualifiedName, $"{Schema}.mt_events", $"{Schema}.mt_streams" })
     {
@@ -127,6 +130,7 @@ foreach (var stage in stages)
     // B2 is about the query's own cost: let the asynchronous projection finish the backlog first, so the
     // two cores are not shared with it while latencies are taken.
     await AsyncProjectionsCaughtUp();
+    if (!Runs("B2")) continue;
     Say($"B2 at {stage:N0}: stance-as-of latency, server-side and over HTTP, and a naive fold...");
     b2[stage] = await StanceLatency(samples: 400);
 }
@@ -191,8 +195,14 @@ if (Runs("B5"))
 if (Runs("B4"))
 {
     Say($"B4: streaming the raw event log ({events:N0} events) from /api/events/export...");
+    if (!Runs("B5"))
+    {
+        // A fresh process, as after B5, so that its peak memory is the export's, not the load's.
+        await app.DisposeAsync();
+        (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port);
+    }
     client = app.Client(editor: false);
-    // The app was just restarted (B5): warm its export path up on the last 100,000 events first, as B1 warms
+    // The app was just restarted: warm its export path up on the last 100,000 events first, as B1 warms
     // up appends; B5 is the measure of start-up.
     using (var warmUp = await client.GetAsync($"/api/events/export?after={Math.Max(0, events - 100_000)}")) warmUp.EnsureSuccessStatusCode();
     var clock = Stopwatch.StartNew();
@@ -265,15 +275,21 @@ async Task<(TimeSpan Elapsed, double[] Latencies)> HttpAppends(int requests, int
     return (clock.Elapsed, latencies);
 }
 
-async Task<TimeSpan> BareMartenAppends(int events, int tasks)
+// One store for the warm-up and every round: its pool's connections are opened once, outside the timed rounds.
+async Task<DocumentStore> BareStore()
 {
-    using var bare = DocumentStore.For(options =>
+    var bare = DocumentStore.For(options =>
     {
         options.Connection(connectionString);
         options.DatabaseSchemaName = "bench_bare";
         options.Events.StreamIdentity = StreamIdentity.AsString;
     });
     await bare.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+    return bare;
+}
+
+async Task<TimeSpan> BareMartenAppends(DocumentStore bare, int events, int tasks)
+{
     var next = -1;
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, tasks).Select(async _ =>
@@ -424,7 +440,7 @@ async Task Report()
     var run = $"""
         ## Run of {stamp}
 
-        Command: `deploy/bench.sh --statements {target}`. Machine: {machine}. PostgreSQL on the same machine: {string.Join(", ", settings)}.
+        Command: `{command}`. Machine: {machine}. PostgreSQL on the same machine: {string.Join(", ", settings)}.
         Sizes: {string.Join(" / ", stages.Select(s => s.ToString("N0")))} statements (plus ~5% corrections and ~2% retractions as events; ~10% of statements are claims), {events:N0} events at the end.
 
         {table}
@@ -443,7 +459,7 @@ async Task Report()
     await File.WriteAllTextAsync(summary, text);
     await File.WriteAllTextAsync(Path.Combine(outputDir, "benchmarks.json"), JsonSerializer.Serialize(new
     {
-        when = stamp, command = $"deploy/bench.sh --statements {target}", machine, postgres = settings, sizes = stages, events, results, notes,
+        when = stamp, command, machine, postgres = settings, sizes = stages, events, results, notes,
     }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
     Say($"Wrote {summary} (the run between its markers), benchmarks-latest-run.md and benchmarks.json");
 }

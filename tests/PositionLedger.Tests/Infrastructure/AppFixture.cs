@@ -72,7 +72,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
             "--RateLimits:WritesPerSecond=100000", "--RateLimits:WriteBurst=100000",
             // Tiny export chunks of two values, so that every export test crosses value and chunk boundaries and uses both readers.
             $"--{PositionLedger.EventLog.ExportEventsEndpoint.ChunkSetting}=3",
-            $"--{PositionLedger.EventLog.ExportEventsEndpoint.LinesPerValueSetting}=2",
+            $"--{PositionLedger.EventLog.ExportEventsEndpoint.SequencesPerValueSetting}=2",
             .. _settings,
         ]);
         await _app.StartAsync();
