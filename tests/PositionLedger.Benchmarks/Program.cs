@@ -122,11 +122,7 @@ foreach (var stage in stages)
     }
 
     // What autovacuum does after a bulk load anyway, done now so the planner's statistics fit the table.
-    foreach (var loaded in new[] { revisions.QualifiedName, $"{Schema}.mt_events", $"{Schema}.mt_streams" })
-    {
-        await using var analyze = db.CreateCommand($"vacuum analyze {loaded}");
-        await analyze.ExecuteNonQueryAsync();
-    }
+    await VacuumAnalyze(revisions.QualifiedName, $"{Schema}.mt_events", $"{Schema}.mt_streams");
     // B2 is about the query's own cost: let the asynchronous projection finish the backlog first, so the
     // two cores are not shared with it while latencies are taken.
     await AsyncProjectionsCaughtUp();
@@ -170,11 +166,7 @@ if (Runs("B3"))
     }
     notes.Add($"B3: the same rebuild through Marten's async daemon (`projections rebuild`) ran at {events / clock.Elapsed.TotalSeconds:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s).");
     // The rebuilds left a million dead rows; autovacuum would clean them during the next measurements.
-    foreach (var rebuilt in new[] { revisions.QualifiedName, $"{Schema}.{PositionLedger.Activity.LedgerActivityProjection.TableName}" })
-    {
-        await using var vacuum = db.CreateCommand($"vacuum analyze {rebuilt}");
-        await vacuum.ExecuteNonQueryAsync();
-    }
+    await VacuumAnalyze(revisions.QualifiedName, $"{Schema}.{PositionLedger.Activity.LedgerActivityProjection.TableName}");
 }
 
 if (Runs("B5"))
@@ -381,6 +373,15 @@ async Task AsyncProjectionsCaughtUp()
         await Task.Delay(500);
     }
     throw new TimeoutException("The asynchronous projection did not catch up within 15 minutes.");
+}
+
+async Task VacuumAnalyze(params string[] tables)
+{
+    foreach (var table in tables)
+    {
+        await using var vacuum = db.CreateCommand($"vacuum analyze {table}");
+        await vacuum.ExecuteNonQueryAsync();
+    }
 }
 
 async Task<long> EventCount()

@@ -78,14 +78,21 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         await snapshot.CommitAsync(ct);
         var revisions = written.Sum();
         progress?.Report(revisions);
-        var phases = new Dictionary<string, TimeSpan> { ["rows"] = clock.Elapsed };
+        var phases = new Dictionary<string, TimeSpan>();
+        var phaseStart = TimeSpan.Zero;
+        void Ended(string phase)
+        {
+            var now = clock.Elapsed;
+            (phases[phase], phaseStart) = (now - phaseStart, now);
+        }
+        Ended("rows");
 
         await BuildIndexesAsync(live, shadow, ct);
-        phases["indexes"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
+        Ended("indexes");
         await ExecuteAsync($"vacuum (analyze) {shadow}", ct);
-        phases["vacuum"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
+        Ended("vacuum");
         var caughtUp = await SwapAsync(live, shadow, name, last, unseen, ct);
-        phases["swap"] = clock.Elapsed - phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
+        Ended("swap");
         return new Report(last, revisions, caughtUp, clock.Elapsed, phases);
     }
 
