@@ -125,10 +125,13 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             // the request is kept. Anything else is stored and committed with what the request appended.
             if (context.Response.StatusCode < 500)
             {
+                // The commit rides in the same round trip as the key (Npgsql sees the transaction end and
+                // will not roll it back on dispose); if either fails, nothing of the request is kept.
                 await using var remember = new NpgsqlCommand(
                     $"""
                     insert into {table.QualifiedName} (credential, key, request_hash, created, status, content_type, location, body)
-                    values (@credential, @key, @hash, now(), @status, @type, @location, @body)
+                    values (@credential, @key, @hash, now(), @status, @type, @location, @body);
+                    commit;
                     """, tx.Connection, tx);
                 remember.Parameters.AddWithValue("credential", credential);
                 remember.Parameters.AddWithValue("key", key);
@@ -139,7 +142,6 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                 remember.Parameters.AddWithValue("location", location.Length > 0 ? location : DBNull.Value);
                 remember.Parameters.AddWithValue("body", captured.ToArray());
                 await remember.ExecuteNonQueryAsync(CancellationToken.None);
-                await tx.CommitAsync(CancellationToken.None);
             }
         }
         finally
