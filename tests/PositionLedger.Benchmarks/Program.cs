@@ -45,6 +45,8 @@ var appDll = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_APP")
     ?? Path.Combine(Repository.Root, "src", "PositionLedger.Api", "bin", "Release", "net10.0", "PositionLedger.Api.dll");
 if (!File.Exists(appDll)) throw new InvalidOperationException($"Build or publish the app in Release first: {appDll}");
 const string Schema = "bench";
+// B1's HTTP appends: a warm-up, then rounds alternating with the bare appends.
+const int B1WarmUp = 50_000, B1Rounds = 4, B1PerRound = 2_000;
 const int Port = 5091;
 var stages = new[] { 10_000, 100_000, 1_000_000 }.Where(s => s < target).Append(target).ToArray();
 var results = new List<Result>();
@@ -94,11 +96,8 @@ foreach (var stage in stages)
         if (ledger.Count % 100_000 == 0 || ledger.Count == stage) Say($"  {ledger.Count:N0} statements, import {imported / importTime.TotalSeconds:N0} statements/s so far");
     }
 
-    // What autovacuum does after a bulk load anyway, done now so the planner's statistics fit the table.
-    await VacuumAnalyze(revisions.QualifiedName, $"{Schema}.mt_events", $"{Schema}.mt_streams");
-    // B2 is about the query's own cost: let the asynchronous projection finish the backlog first, so the
-    // two cores are not shared with it while latencies are taken.
-    await AsyncProjectionsCaughtUp();
+    // B2 is about the query's own cost: the two cores are not shared with the load's aftermath.
+    await SettleAsync();
     if (!Runs("B2")) continue;
     Say($"B2 at {stage:N0}: stance-as-of latency, server-side and over HTTP, and a naive fold...");
     b2[stage] = await StanceLatency(samples: 400);
@@ -106,34 +105,32 @@ foreach (var stage in stages)
 
 if (Runs("B1"))
 {
-    // After B2, on the whole ledger: its ~58,000 appends would otherwise swell the sizes B2 is measured at.
+    // After B2, on the whole ledger: its appends would otherwise swell the sizes B2 is measured at.
     Say($"B1: 16 concurrent HTTP writers (auth, validation, idempotency key, inline projections) on the ledger of {ledger.Count:N0} vs bare in-process Marten...");
     // Both sides warmed up first: the app's hot paths are recompiled by the JIT's higher tiers during
     // the first minute of load, which is start-up cost, not the steady rate measured here (a profile of
     // the app 30-44 s into the load still found a quarter of its CPU in the JIT's tiering thread).
     using var bare = await BareStore();
-    await HttpAppends(requests: 50_000, clients: 16);
+    await HttpAppends(requests: B1WarmUp, clients: 16);
     await BareMartenAppends(bare, events: 20_000, tasks: 16);
     // Then the two in alternating rounds: this shared machine's pace drifts within a run (other tenants,
     // checkpoints), and both sides should meet the same drift.
     var (httpTime, bareTime, latencies) = (TimeSpan.Zero, TimeSpan.Zero, new List<double>());
-    const int Rounds = 4, PerRound = 2_000;
-    for (var round = 0; round < Rounds; round++)
+    for (var round = 0; round < B1Rounds; round++)
     {
-        var http = await HttpAppends(requests: PerRound, clients: 16);
+        var http = await HttpAppends(requests: B1PerRound, clients: 16);
         httpTime += http.Elapsed;
         latencies.AddRange(http.Latencies);
-        bareTime += await BareMartenAppends(bare, events: PerRound, tasks: 16);
+        bareTime += await BareMartenAppends(bare, events: B1PerRound, tasks: 16);
     }
-    var (httpRate, httpLatency) = (Rounds * PerRound / httpTime.TotalSeconds, Percentiles.Of(latencies));
-    var bareRate = Rounds * PerRound / bareTime.TotalSeconds;
+    var (httpRate, httpLatency) = (B1Rounds * B1PerRound / httpTime.TotalSeconds, Percentiles.Of(latencies));
+    var bareRate = B1Rounds * B1PerRound / bareTime.TotalSeconds;
     results.Add(new("B1", $"HTTP appends, 16 clients, every guarantee on, to a ledger of {ledger.Count:N0}",
         $"{httpRate:N0} statements/s, p50 {httpLatency.P50:N1} ms, p99 {httpLatency.P99:N1} ms",
         $"bare Marten append, 16 tasks, 1 event/SaveChanges: {bareRate:N0} events/s",
         ">= 0.6 x baseline, p99 < 50 ms", httpRate >= 0.6 * bareRate && httpLatency.P99 < 50));
     // The appends are part of the ledger from here on: settled, so that B3 does not share the cores with them.
-    await VacuumAnalyze(revisions.QualifiedName, $"{Schema}.mt_events", $"{Schema}.mt_streams");
-    await AsyncProjectionsCaughtUp();
+    await SettleAsync();
 }
 
 if (b2.Count > 0)
@@ -368,6 +365,14 @@ async Task<int> NaiveFold(string party, DateTimeOffset asOf, DateTimeOffset know
         .Count();
 }
 
+// After a load: what autovacuum would do anyway, done now so the planner's statistics fit the tables, and
+// the asynchronous projection's backlog finished.
+async Task SettleAsync()
+{
+    await VacuumAnalyze(revisions.QualifiedName, $"{Schema}.mt_events", $"{Schema}.mt_streams");
+    await AsyncProjectionsCaughtUp();
+}
+
 async Task AsyncProjectionsCaughtUp()
 {
     var clock = Stopwatch.StartNew();
@@ -448,7 +453,7 @@ async Task Report()
         ## Run of {stamp}
 
         Command: `{command}`. Machine: {machine}. PostgreSQL on the same machine: {string.Join(", ", settings)}.
-        Sizes: {string.Join(" / ", stages.Select(s => s.ToString("N0")))} statements (plus ~5% corrections and ~2% retractions as events; ~10% of statements are claims){(Runs("B1") ? ", then B1's 58,000 HTTP appends" : "")}; {events:N0} events at the end.
+        Sizes: {string.Join(" / ", stages.Select(s => s.ToString("N0")))} statements (plus ~5% corrections and ~2% retractions as events; ~10% of statements are claims){(Runs("B1") ? $", then B1's {B1WarmUp + B1Rounds * B1PerRound:N0} HTTP appends" : "")}; {events:N0} events at the end.
 
         {table}
         {string.Join("\n", notes.Select(n => $"- {n}"))}
