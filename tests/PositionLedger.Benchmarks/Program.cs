@@ -45,8 +45,8 @@ var appDll = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_APP")
     ?? Path.Combine(Repository.Root, "src", "PositionLedger.Api", "bin", "Release", "net10.0", "PositionLedger.Api.dll");
 if (!File.Exists(appDll)) throw new InvalidOperationException($"Build or publish the app in Release first: {appDll}");
 const string Schema = "bench";
-// B1's HTTP appends: a warm-up, then rounds alternating with the bare appends.
-const int B1WarmUp = 50_000, B1Rounds = 4, B1PerRound = 2_000;
+// B1: warm-ups (HTTP, bare), then rounds alternating the HTTP appends with the bare ones.
+const int B1WarmUp = 50_000, B1BareWarmUp = 20_000, B1Rounds = 4, B1PerRound = 2_000;
 const int Port = 5091;
 var stages = new[] { 10_000, 100_000, 1_000_000 }.Where(s => s < target).Append(target).ToArray();
 var results = new List<Result>();
@@ -112,7 +112,7 @@ if (Runs("B1"))
     // the app 30-44 s into the load still found a quarter of its CPU in the JIT's tiering thread).
     using var bare = await BareStore();
     await HttpAppends(requests: B1WarmUp, clients: 16);
-    await BareMartenAppends(bare, events: 20_000, tasks: 16);
+    await BareMartenAppends(bare, events: B1BareWarmUp, tasks: 16);
     // Then the two in alternating rounds: this shared machine's pace drifts within a run (other tenants,
     // checkpoints), and both sides should meet the same drift.
     var (httpTime, bareTime, latencies) = (TimeSpan.Zero, TimeSpan.Zero, new List<double>());

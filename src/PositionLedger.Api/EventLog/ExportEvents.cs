@@ -135,14 +135,15 @@ public static class ExportEventsEndpoint
 
     /// <summary>
     /// PostgreSQL builds the chunk's NDJSON lines and joins those of every <paramref name="sequencesPerValue"/>
-    /// sequence numbers into one value, NULL where there are none (an event type is one of the app's own event names, so it needs no escaping; every other text is
-    /// escaped by to_json); a binary COPY of those values hands them over as bytes, so the app neither decodes
-    /// nor re-encodes text, and pays per value, not per line. PostgreSQL's CPU for 300,000 events (COPY to
-    /// /dev/null): 1.3-1.6 s in values of 256 events; 1.9-2.0 s a row per line (and the app then pays per
-    /// line); 1.9-2.7 s one value per 5,000-event chunk (each ~3 MB value is memory fresh from the kernel).
+    /// sequence numbers into one value, NULL where there are none. An event type is one of the app's own event
+    /// names, so it needs no escaping; every other text is escaped by to_json. A binary COPY of those values
+    /// hands them over as bytes, so the app neither decodes nor re-encodes text, and pays per value, not per
+    /// line. PostgreSQL's CPU for 300,000 events (COPY to /dev/null): 1.3-1.6 s in values of 256 events;
+    /// 1.9-2.0 s a row per line (and the app then pays per line); 1.9-2.7 s one value per 5,000-event chunk
+    /// (each ~3 MB value is memory fresh from the kernel).
     /// The lines are joined in the order of an ordered subquery (PostgreSQL's documented way to order an
-    /// aggregate's input; nothing else happens at that level), not by the aggregate's own ORDER BY: PostgreSQL
-    /// 15 sorts an aggregate's input again even when the index scan already gives it in order (~8% of its CPU here).
+    /// aggregate's input; nothing else happens at that level), not by the aggregate's own ORDER BY:
+    /// PostgreSQL 15 sorts an aggregate's input again even when the index scan gives it in order (~8% of its CPU here).
     /// </summary>
     private static async Task CopyLinesAsync(NpgsqlConnection connection, string events, (long After, long To) range, int sequencesPerValue, PipeWriter output, CancellationToken ct)
     {
