@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
+using PositionLedger.Infrastructure;
 using PositionLedger.Statements;
 using Weasel.Postgresql.Tables;
 
@@ -24,6 +25,13 @@ public sealed class LedgerActivityProjection(string table) : IProjection
     public const string TableName = "pl_ledger_activity";
 
     private static readonly string[] Columns = ["stated", "claims", "corrected", "retracted"];
+
+    private readonly BatchedSql _upsert = new(
+        $"""
+        insert into {table} (day, {string.Join(", ", Columns)})
+        select * from unnest(?::date[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
+        on conflict (day) do update set {string.Join(", ", Columns.Select(c => $"{c} = {table}.{c} + excluded.{c}"))}
+        """);
 
     public static Table DefineTable(string schema)
     {
@@ -53,12 +61,7 @@ public sealed class LedgerActivityProjection(string table) : IProjection
         if (days.Count == 0) return Task.CompletedTask;
 
         var counted = days.Values.ToArray();
-        operations.QueueSqlCommand(
-            $"""
-            insert into {table} (day, {string.Join(", ", Columns)})
-            select * from unnest(?::date[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
-            on conflict (day) do update set {string.Join(", ", Columns.Select(c => $"{c} = {table}.{c} + excluded.{c}"))}
-            """,
+        _upsert.QueueIn(operations,
             days.Keys.ToArray(),
             counted.Select(c => c[0]).ToArray(),
             counted.Select(c => c[1]).ToArray(),

@@ -2,6 +2,7 @@ using System.Text.Json;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
+using PositionLedger.Infrastructure;
 using PositionLedger.Statements;
 using Weasel.Postgresql.Tables;
 
@@ -93,43 +94,49 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         // Both statements are prepared, but PostgreSQL would still plan them anew on every call (a plan for
         // the actual array sizes looks cheaper to it than the generic one): 0.24 ms per append, more than the
         // insert itself costs. The generic plan is the same plan for any page size.
-        operations.QueueSqlCommand("set local plan_cache_mode = force_generic_plan");
+        GenericPlans.QueueIn(operations);
 
         // Closings first: they only touch revisions from earlier pages, never the ones inserted below.
         if (page.Closings.Count > 0)
         {
-            operations.QueueSqlCommand(
-                $"""
-                update {table} r set recorded_to = u.recorded_to, recorded_to_seq = u.recorded_to_seq
-                from unnest(?::uuid[], ?::timestamptz[], ?::bigint[]) as u(statement_id, recorded_to, recorded_to_seq)
-                where r.statement_id = u.statement_id and r.recorded_to is null
-                """,
+            _close.QueueIn(operations,
                 page.Closings.Select(c => c.StatementId).ToArray(),
                 page.Closings.Select(c => c.At).ToArray(),
                 page.Closings.Select(c => c.Sequence).ToArray());
         }
-        if (page.Rows.Count > 0) QueueInsert(operations, table, page.Rows);
+        if (page.Rows.Count > 0) QueueInsert(operations, page.Rows);
         return Task.CompletedTask;
     }
 
-    /// <summary>Inserts the rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
-    private static void QueueInsert(IDocumentOperations operations, string table, IReadOnlyList<Row> rows) =>
-        operations.QueueSqlCommand(
-            $"""
-            insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                recorded_to, recorded_to_seq, search)
-            select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
-                u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
-                coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
-                u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
-                to_tsvector('english', u.quote || ' ' || u.speaker)
-            from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
-                ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
-                as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                     conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                     recorded_to, recorded_to_seq)
-            """,
+    private static readonly BatchedSql GenericPlans = new("set local plan_cache_mode = force_generic_plan");
+
+    private readonly BatchedSql _close = new(
+        $"""
+        update {table} r set recorded_to = u.recorded_to, recorded_to_seq = u.recorded_to_seq
+        from unnest(?::uuid[], ?::timestamptz[], ?::bigint[]) as u(statement_id, recorded_to, recorded_to_seq)
+        where r.statement_id = u.statement_id and r.recorded_to is null
+        """);
+
+    /// <summary>Inserts a page's rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
+    private readonly BatchedSql _insert = new(
+        $"""
+        insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+            conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+            recorded_to, recorded_to_seq, search)
+        select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
+            u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
+            coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
+            u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
+            to_tsvector('english', u.quote || ' ' || u.speaker)
+        from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
+            ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
+            as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                 conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                 recorded_to, recorded_to_seq)
+        """);
+
+    private void QueueInsert(IDocumentOperations operations, IReadOnlyList<Row> rows) =>
+        _insert.QueueIn(operations,
             rows.Select(r => r.StatementId).ToArray(),
             rows.Select(r => r.Version).ToArray(),
             rows.Select(r => r.Content.Party).ToArray(),
