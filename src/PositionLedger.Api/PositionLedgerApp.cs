@@ -58,6 +58,7 @@ public static class PositionLedgerApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddSingleton<StateStatement.Validator>();
+        builder.Services.AddSingleton<StatementReferences>();
         builder.Services.AddSingleton(new BulkAppend.PendingTable($"{schema}.{BulkAppend.TableName}"));
         builder.Services.AddSingleton<BulkAppend>();
         builder.Services.AddHostedService<RecoverImports>();

@@ -58,6 +58,7 @@ public static class Seeder
             await session.SaveChangesAsync(ct);
 
             var validator = new StateStatement.Validator(clock);
+            var references = new StatementReferences();
             var number = 0;
             foreach (var node in root["statements"]?.AsArray() ?? [])
             {
@@ -68,7 +69,7 @@ public static class Seeder
                 var command = item.Deserialize<StateStatement>(Json)!;
                 if (command.Source is null) command = command with { Source = defaultSource };
                 Ensure(Problems.Check(validator, command), file, $"statement {number} ({id})");
-                Ensure(await StatementReferences.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct), file, $"statement {number} ({id})");
+                Ensure(await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct), file, $"statement {number} ({id})");
                 if (await session.Events.FetchStreamStateAsync(id.ToString(), ct) is not null) { present++; continue; }
                 session.Events.StartStream<Statement>(id.ToString(), new PositionStated(id, command.ToContent()));
                 statements++;

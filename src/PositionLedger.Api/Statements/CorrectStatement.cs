@@ -78,7 +78,8 @@ public static class CorrectStatementEndpoint
         Guid.TryParse(id, out var guid) ? await session.Events.FetchForWriting<Statement>(guid.ToString(), ct) : null;
 
     public static async Task<ProblemDetails> ValidateAsync(
-        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session, StateStatement.Validator statementRules, CancellationToken ct)
+        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session, StateStatement.Validator statementRules,
+        StatementReferences references, CancellationToken ct)
     {
         if (stream?.Aggregate is not { } statement) return Problems.NotFound($"No statement '{id}' exists.");
         var problem = Problems.Check(Validator, command);
@@ -91,7 +92,7 @@ public static class CorrectStatementEndpoint
         if (problem.IsProblem()) return problem;
         if (Decide(statement, command).ChangedFields.Length == 0)
             return Problems.Invalid("body", "The correction changes no field of the statement.");
-        return await StatementReferences.CheckAsync(session, corrected.Party!, corrected.Issue!, corrected.ClaimedBy?.Party, ct);
+        return await references.CheckAsync(session, corrected.Party!, corrected.Issue!, corrected.ClaimedBy?.Party, ct);
     }
 
     [WolverinePost("/api/statements/{id}/corrections")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http.HttpResults;
 using FluentValidation;
 using Marten;
@@ -90,11 +91,12 @@ public sealed record StateStatement(
 
 public static class StateStatementEndpoint
 {
-    public static async Task<ProblemDetails> ValidateAsync(StateStatement command, StateStatement.Validator validator, IQuerySession session, CancellationToken ct)
+    public static async Task<ProblemDetails> ValidateAsync(
+        StateStatement command, StateStatement.Validator validator, StatementReferences references, IQuerySession session, CancellationToken ct)
     {
         var problem = Problems.Check(validator, command);
         if (problem.IsProblem()) return problem;
-        return await StatementReferences.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
+        return await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
     }
 
     [WolverinePost("/api/statements")]
@@ -110,22 +112,44 @@ public static class StateStatementEndpoint
 
 public sealed record StatementAppended(string Id, long Version);
 
-/// <summary>A statement may only name registered parties and open issues.</summary>
-public static class StatementReferences
+/// <summary>
+/// A statement may only name registered parties and open issues. Neither is ever removed (each is an event),
+/// so a reference found once stays valid: this node remembers it and checks it without a round trip from
+/// then on. One not found is never remembered, so a party registered a moment later, on any node, is found
+/// at the next check. One per app (a singleton).
+/// </summary>
+public sealed class StatementReferences
 {
-    public static async Task<ProblemDetails> CheckAsync(IQuerySession session, string party, string issue, string? claimedBy, CancellationToken ct)
+    private readonly ConcurrentDictionary<string, bool> _parties = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _issues = new(StringComparer.Ordinal);
+
+    public async Task<ProblemDetails> CheckAsync(IQuerySession session, string party, string issue, string? claimedBy, CancellationToken ct)
     {
+        var unknownParties = new[] { party, claimedBy }.OfType<string>().Where(p => !_parties.ContainsKey(p)).Distinct().ToArray();
+        var issueUnknown = !_issues.ContainsKey(issue);
+        if (unknownParties.Length == 0 && !issueUnknown) return WolverineContinue.NoProblems;
+
         // One round trip for all lookups. Loaded one by one: PostgreSQL re-plans a lookup by an array of ids on
         // every call, while a lookup by one id keeps its prepared plan.
         var batch = session.CreateBatchQuery();
-        var loadedParty = batch.Load<Party>(party);
-        var loadedClaimant = claimedBy is null ? null : batch.Load<Party>(claimedBy);
-        var loadedIssue = batch.Load<Issue>(issue);
+        var parties = unknownParties.Select(p => (Id: p, Loaded: batch.Load<Party>(p))).ToArray();
+        var loadedIssue = issueUnknown ? batch.Load<Issue>(issue) : null;
         await batch.Execute(ct);
+        foreach (var (id, loaded) in parties)
+            if (await loaded is not null) _parties[id] = true;
+        if (loadedIssue is not null && await loadedIssue is not null) _issues[issue] = true;
+
         var errors = new Dictionary<string, string[]>();
-        if (await loadedParty is null) errors["party"] = [$"No party '{party}' is registered."];
-        if (loadedClaimant is not null && await loadedClaimant is null) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
-        if (await loadedIssue is null) errors["issue"] = [$"No issue '{issue}' is open."];
+        if (!_parties.ContainsKey(party)) errors["party"] = [$"No party '{party}' is registered."];
+        if (claimedBy is not null && !_parties.ContainsKey(claimedBy)) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
+        if (!_issues.ContainsKey(issue)) errors["issue"] = [$"No issue '{issue}' is open."];
         return errors.Count == 0 ? WolverineContinue.NoProblems : Problems.Invalid(errors);
+    }
+
+    /// <summary>For a database emptied under the running app (the tests do): nothing seen before counts.</summary>
+    public void Forget()
+    {
+        _parties.Clear();
+        _issues.Clear();
     }
 }

@@ -93,6 +93,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
     public async Task ResetAsync()
     {
         await Store.Advanced.ResetAllData();
+        Services.GetRequiredService<PositionLedger.Statements.StatementReferences>().Forget();
         var db = Services.GetRequiredService<NpgsqlDataSource>();
         foreach (var table in new[]
         {

@@ -60,6 +60,17 @@ public sealed class when_stating_a_position(AppFixture app) : ApiTest(app)
     }
 
     [Fact]
+    public async Task a_party_refused_as_unregistered_is_accepted_once_it_is_registered()
+    {
+        await App.GivenPartiesAndIssuesAsync(["ukraine"], ["ceasefire"]);
+        await (await Client.PostJsonAsync("/api/statements", Valid)).ShouldNameFieldAsync("party");
+
+        await App.GivenPartiesAndIssuesAsync(["russia"], []);
+
+        await (await Client.PostJsonAsync("/api/statements", Valid)).ReadAsync<StatementAppended>(HttpStatusCode.Created);
+    }
+
+    [Fact]
     public async Task an_unknown_statement_is_not_found()
     {
         await (await Client.GetAsync($"/api/statements/{Guid.NewGuid()}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);

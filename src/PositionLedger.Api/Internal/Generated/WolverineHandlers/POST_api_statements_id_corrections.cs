@@ -16,13 +16,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly PositionLedger.Statements.StateStatement.Validator _validator;
+        private readonly PositionLedger.Statements.StatementReferences _statementReferences;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_statements_id_corrections(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Statements.StateStatement.Validator validator, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_statements_id_corrections(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Statements.StateStatement.Validator validator, PositionLedger.Statements.StatementReferences statementReferences, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _validator = validator;
+            _statementReferences = statementReferences;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -45,7 +47,7 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var eventStreamOfStatement = await PositionLedger.Statements.CorrectStatementEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails1 = await PositionLedger.Statements.CorrectStatementEndpoint.ValidateAsync(id, command, eventStreamOfStatement, documentSession, _validator, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = await PositionLedger.Statements.CorrectStatementEndpoint.ValidateAsync(id, command, eventStreamOfStatement, documentSession, _validator, _statementReferences, httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
