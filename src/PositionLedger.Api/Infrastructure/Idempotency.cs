@@ -89,16 +89,21 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     /// </summary>
     private async Task<Stored?> LockAndFindAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string credential, string key, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(
-            $"""
-            set local lock_timeout = {(int)WaitForFirst.TotalMilliseconds};
-            select pg_advisory_xact_lock(hashtextextended(@credential || E'\n' || @key, 0));
-            set local lock_timeout to default;
-            set local idle_in_transaction_session_timeout = '10min';
-            select request_hash, status, content_type, location, body from {table.QualifiedName} where credential = @credential and key = @key;
-            """, connection, tx);
-        command.Parameters.AddWithValue("credential", credential);
-        command.Parameters.AddWithValue("key", key);
+        // A batch with positional parameters: Npgsql sends it as it is, without parsing it for names.
+        await using var command = new NpgsqlBatch(connection, tx)
+        {
+            BatchCommands =
+            {
+                new($"set local lock_timeout = {(int)WaitForFirst.TotalMilliseconds}"),
+                new("select pg_advisory_xact_lock(hashtextextended($1 || E'\\n' || $2, 0))") { Parameters = { new() { Value = credential }, new() { Value = key } } },
+                new("set local lock_timeout to default"),
+                new("set local idle_in_transaction_session_timeout = '10min'"),
+                new($"select request_hash, status, content_type, location, body from {table.QualifiedName} where credential = $1 and key = $2")
+                {
+                    Parameters = { new() { Value = credential }, new() { Value = key } },
+                },
+            },
+        };
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct); // past the lock's result (the settings have none) to the lookup's
         if (!await reader.ReadAsync(ct)) return null;
@@ -127,20 +132,27 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             {
                 // The commit rides in the same round trip as the key (Npgsql sees the transaction end and
                 // will not roll it back on dispose); if either fails, nothing of the request is kept.
-                await using var remember = new NpgsqlCommand(
-                    $"""
-                    insert into {table.QualifiedName} (credential, key, request_hash, created, status, content_type, location, body)
-                    values (@credential, @key, @hash, now(), @status, @type, @location, @body);
-                    commit;
-                    """, tx.Connection, tx);
-                remember.Parameters.AddWithValue("credential", credential);
-                remember.Parameters.AddWithValue("key", key);
-                remember.Parameters.AddWithValue("hash", hash);
-                remember.Parameters.AddWithValue("status", context.Response.StatusCode);
-                remember.Parameters.AddWithValue("type", (object?)context.Response.ContentType ?? DBNull.Value);
                 var location = context.Response.Headers.Location.ToString();
-                remember.Parameters.AddWithValue("location", location.Length > 0 ? location : DBNull.Value);
-                remember.Parameters.AddWithValue("body", captured.ToArray());
+                await using var remember = new NpgsqlBatch(tx.Connection, tx)
+                {
+                    BatchCommands =
+                    {
+                        new($"insert into {table.QualifiedName} (credential, key, request_hash, created, status, content_type, location, body) values ($1, $2, $3, now(), $4, $5, $6, $7)")
+                        {
+                            Parameters =
+                            {
+                                new() { Value = credential },
+                                new() { Value = key },
+                                new() { Value = hash },
+                                new() { Value = context.Response.StatusCode },
+                                new() { Value = (object?)context.Response.ContentType ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+                                new() { Value = location.Length > 0 ? location : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+                                new() { Value = captured.ToArray() },
+                            },
+                        },
+                        new("commit"),
+                    },
+                };
                 await remember.ExecuteNonQueryAsync(CancellationToken.None);
             }
         }
