@@ -148,8 +148,10 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         var duplicates = found.Count(f => f.Value.Count > 1);
         var unacknowledgedFound = found.Keys.Count(t => t.StartsWith("crash-", StringComparison.Ordinal) && !_acknowledged.ContainsKey(t));
         // A statement stream with no event, or a stated event without its revision row, would be half-written.
+        // Marten's own tombstone stream is not one: when a save fails before its events got sequence numbers,
+        // Marten still establishes that stream, with no tombstone in it.
         var halfWritten = await Count(db,
-            $"select count(*) from {Schema}.mt_streams s where not exists (select 1 from {Schema}.mt_events e where e.stream_id = s.id)") +
+            $"select count(*) from {Schema}.mt_streams s where s.id <> '{JasperFx.Events.Tombstone.StreamKey}' and not exists (select 1 from {Schema}.mt_events e where e.stream_id = s.id)") +
             await Count(db,
             $"select count(*) from {Schema}.mt_events e where e.type = 'position_stated' and not exists (select 1 from {Schema}.pl_statement_revisions r where r.statement_id::text = e.stream_id)");
 
