@@ -125,25 +125,29 @@ public sealed class StatementReferences
 
     public async Task<ProblemDetails> CheckAsync(IQuerySession session, string party, string issue, string? claimedBy, CancellationToken ct)
     {
-        var unknownParties = new[] { party, claimedBy }.OfType<string>().Where(p => !_parties.ContainsKey(p)).Distinct().ToArray();
-        var issueUnknown = !_issues.ContainsKey(issue);
-        if (unknownParties.Length == 0 && !issueUnknown) return WolverineContinue.NoProblems;
+        if (_parties.ContainsKey(party) && (claimedBy is null || _parties.ContainsKey(claimedBy)) && _issues.ContainsKey(issue))
+            return WolverineContinue.NoProblems;
 
         // One round trip for all lookups. Loaded one by one: PostgreSQL re-plans a lookup by an array of ids on
         // every call, while a lookup by one id keeps its prepared plan.
         var batch = session.CreateBatchQuery();
-        var parties = unknownParties.Select(p => (Id: p, Loaded: batch.Load<Party>(p))).ToArray();
-        var loadedIssue = issueUnknown ? batch.Load<Issue>(issue) : null;
+        var loadedParty = batch.Load<Party>(party);
+        var loadedClaimant = claimedBy is null ? null : batch.Load<Party>(claimedBy);
+        var loadedIssue = batch.Load<Issue>(issue);
         await batch.Execute(ct);
-        foreach (var (id, loaded) in parties)
-            if (await loaded is not null) _parties[id] = true;
-        if (loadedIssue is not null && await loadedIssue is not null) _issues[issue] = true;
-
         var errors = new Dictionary<string, string[]>();
-        if (!_parties.ContainsKey(party)) errors["party"] = [$"No party '{party}' is registered."];
-        if (claimedBy is not null && !_parties.ContainsKey(claimedBy)) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
-        if (!_issues.ContainsKey(issue)) errors["issue"] = [$"No issue '{issue}' is open."];
+        if (!await FoundAsync(loadedParty, _parties, party)) errors["party"] = [$"No party '{party}' is registered."];
+        if (loadedClaimant is not null && !await FoundAsync(loadedClaimant, _parties, claimedBy!)) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
+        if (!await FoundAsync(loadedIssue, _issues, issue)) errors["issue"] = [$"No issue '{issue}' is open."];
         return errors.Count == 0 ? WolverineContinue.NoProblems : Problems.Invalid(errors);
+    }
+
+    /// <summary>Whether the lookup found it; remembered if so.</summary>
+    private static async Task<bool> FoundAsync<T>(Task<T?> loaded, ConcurrentDictionary<string, bool> known, string id) where T : class
+    {
+        if (await loaded is null) return false;
+        known[id] = true;
+        return true;
     }
 
     /// <summary>For a database emptied under the running app (the tests do): nothing seen before counts.</summary>
