@@ -30,6 +30,7 @@ public static class Seeder
         int parties = 0, issues = 0, statements = 0, present = 0;
         await using var session = store.LightweightSession();
         session.LastModifiedBy = "seed";
+        var references = new StatementReferences();
         foreach (var file in files)
         {
             progress($"Reading {Path.GetFileName(file)}");
@@ -58,7 +59,6 @@ public static class Seeder
             await session.SaveChangesAsync(ct);
 
             var validator = new StateStatement.Validator(clock);
-            var references = new StatementReferences();
             var number = 0;
             foreach (var node in root["statements"]?.AsArray() ?? [])
             {

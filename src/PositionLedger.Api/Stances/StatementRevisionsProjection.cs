@@ -26,6 +26,33 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
 {
     public const string TableName = "pl_statement_revisions";
 
+    private static readonly BatchedSql GenericPlans = new("set local plan_cache_mode = force_generic_plan");
+
+    private readonly BatchedSql _close = new(
+        $"""
+        update {table} r set recorded_to = u.recorded_to, recorded_to_seq = u.recorded_to_seq
+        from unnest(?::uuid[], ?::timestamptz[], ?::bigint[]) as u(statement_id, recorded_to, recorded_to_seq)
+        where r.statement_id = u.statement_id and r.recorded_to is null
+        """);
+
+    /// <summary>Inserts a page's rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
+    private readonly BatchedSql _insert = new(
+        $"""
+        insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+            conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+            recorded_to, recorded_to_seq, search)
+        select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
+            u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
+            coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
+            u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
+            to_tsvector('english', u.quote || ' ' || u.speaker)
+        from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
+            ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
+            as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
+                 conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
+                 recorded_to, recorded_to_seq)
+        """);
+
     public static Table DefineTable(string schema)
     {
         var table = new Table($"{schema}.{TableName}");
@@ -107,33 +134,6 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         if (page.Rows.Count > 0) QueueInsert(operations, page.Rows);
         return Task.CompletedTask;
     }
-
-    private static readonly BatchedSql GenericPlans = new("set local plan_cache_mode = force_generic_plan");
-
-    private readonly BatchedSql _close = new(
-        $"""
-        update {table} r set recorded_to = u.recorded_to, recorded_to_seq = u.recorded_to_seq
-        from unnest(?::uuid[], ?::timestamptz[], ?::bigint[]) as u(statement_id, recorded_to, recorded_to_seq)
-        where r.statement_id = u.statement_id and r.recorded_to is null
-        """);
-
-    /// <summary>Inserts a page's rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
-    private readonly BatchedSql _insert = new(
-        $"""
-        insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-            conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-            recorded_to, recorded_to_seq, search)
-        select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
-            u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
-            coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
-            u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
-            to_tsvector('english', u.quote || ' ' || u.speaker)
-        from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
-            ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
-            as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                 conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                 recorded_to, recorded_to_seq)
-        """);
 
     private void QueueInsert(IDocumentOperations operations, IReadOnlyList<Row> rows) =>
         _insert.QueueIn(operations,
