@@ -13,6 +13,11 @@ namespace PositionLedger.Stances;
 /// there are left as they are (a recovery after a rebuild that already wrote them, or a swap that caught
 /// an import's events up before the import's own second transaction).
 /// The rebuild tests compare the two row by row, every column.
+/// <para>
+/// One pass over the events: the window over each stream carries the events' JSON through its sort (about
+/// 650 bytes an event), so callers give the statement the work_mem for it. Sorting only the keys and then
+/// joining back to the log by sequence read every event twice: 25-30% slower for half of 1,000,000 events.
+/// </para>
 /// </summary>
 public sealed class StoredEventRevisions(IDocumentStore store)
 {
@@ -24,17 +29,14 @@ public sealed class StoredEventRevisions(IDocumentStore store)
     {
         var command = new NpgsqlCommand(
             $"""
-            with statement_events as (
-                select seq_id, lead(seq_id) over w as next_seq, lead(timestamp) over w as next_at, min(seq_id) over (partition by stream_id) as first_seq
-                from {_events}
-                where type = any(@types) and ({filter})
-                window w as (partition by stream_id order by version)),
-            revisions as (
-                select (e.data ->> 'statementId')::uuid as statement_id, e.version,
+            with revisions as (
+                select e.type, (e.data ->> 'statementId')::uuid as statement_id, e.version,
                        case when e.type = @corrected then e.data -> 'corrected' else e.data -> 'content' end as c,
-                       n.first_seq, e.timestamp, e.seq_id, n.next_at, n.next_seq
-                from {_events} e join statement_events n using (seq_id)
-                where e.type <> @retracted)
+                       first_value(e.seq_id) over w as first_seq, e.timestamp, e.seq_id,
+                       lead(e.timestamp) over w as next_at, lead(e.seq_id) over w as next_seq
+                from {_events} e
+                where e.type = any(@types) and ({filter})
+                window w as (partition by e.stream_id order by e.version))
             insert into {target} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
                 conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
                 recorded_to, recorded_to_seq, search)
@@ -44,6 +46,7 @@ public sealed class StoredEventRevisions(IDocumentStore store)
                    first_seq, timestamp, seq_id, next_at, next_seq,
                    to_tsvector('english', (c ->> 'quote') || ' ' || (c ->> 'speaker'))
             from revisions
+            where type <> @retracted
             on conflict do nothing
             """, connection, tx);
         command.Parameters.AddWithValue("types", _types);
