@@ -44,14 +44,15 @@ public static class PositionLedgerApp
         // The same few queries run all day (stances, appends): let Npgsql prepare them on the server once
         // they repeat, so PostgreSQL stops planning them on every call. A connection string may override it.
         if (npgsql.ConnectionStringBuilder.MaxAutoPrepare == 0) npgsql.ConnectionStringBuilder.MaxAutoPrepare = 64;
-        // The async daemon loads pages of up to 5,000 events joined to their streams. With PostgreSQL's default
-        // costs (random_page_cost=4, parallel query on) that join became a parallel scan of every stream: at
-        // 1,000,000 statements 140-190 ms a page, and three processes' CPU, against 20-30 ms looking the page's
-        // streams up by key. These sessions only ever read a few rows by key (the log, the streams, documents):
-        // index reads that hit the cache are cheap, and parallel workers only take cores from other sessions.
-        // Placed first, so that options in the connection string still win.
-        npgsql.ConnectionStringBuilder.Options = $"-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0 {npgsql.ConnectionStringBuilder.Options}".Trim();
         var dataSource = npgsql.Build();
+        // Marten's own pool. Its async daemon joins each page of events to mt_streams, and PostgreSQL's default
+        // costs planned that as a parallel scan of every stream (docs/benchmarks.md, B6); what else Marten runs
+        // here reads rows by key. The app's own SQL (search, timelines, imports, rebuilds) keeps the server's
+        // settings, where parallel workers help a search for a common word. Startup options override the
+        // server's; prepended, so that the connection string's own Options (or PGOPTIONS) still win.
+        var givenOptions = npgsql.ConnectionStringBuilder.Options ?? Environment.GetEnvironmentVariable("PGOPTIONS");
+        npgsql.ConnectionStringBuilder.Options = $"-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0 {givenOptions}".Trim();
+        var martenDataSource = npgsql.Build();
         builder.Services.AddSingleton(dataSource);
         // Made by a factory, so that the container disposes them (and their pools) with the app.
         builder.Services.AddSingleton(_ => StanceDataSource.For(connectionString));
@@ -104,7 +105,7 @@ public static class PositionLedgerApp
 
         var marten = builder.Services.AddMarten(options =>
             {
-                options.Connection(dataSource);
+                options.Connection(martenDataSource);
                 options.DatabaseSchemaName = schema;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
                 options.Events.StreamIdentity = StreamIdentity.AsString;

@@ -103,7 +103,7 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await ScalarAsync(connection, tx, $"set transaction snapshot '{exported}'", ct);
         // Room to sort half the events with their JSON in memory: ~350 MB for half of 1,000,000 (spilling
-        // to disk cost 8% more); a larger log spills, which is slower but works.
+        // to disk cost 8% more), so up to ~1 GB for both writers; a larger log spills, slower but it works.
         await ScalarAsync(connection, tx, "set local work_mem = '512MB'", ct);
         await using var insert = rows.Insert(shadow, "seq_id <= @last and (hashtext(stream_id) & 1) = @half", connection, tx);
         insert.Parameters.AddWithValue("last", last);

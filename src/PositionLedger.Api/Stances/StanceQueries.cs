@@ -32,7 +32,7 @@ public sealed class StanceDataSource(NpgsqlDataSource value) : IDisposable
     public static StanceDataSource For(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan".Trim();
+        builder.Options = $"{builder.Options ?? Environment.GetEnvironmentVariable("PGOPTIONS")} -c plan_cache_mode=force_generic_plan".Trim();
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 16;
         // A second pool: kept small, so that the two together stay within the server's connections.
         builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, 20);
