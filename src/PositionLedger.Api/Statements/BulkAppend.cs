@@ -107,10 +107,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
     /// <summary>The revision rows of the events the filter takes (whole streams), written by PostgreSQL from the stored events, in the transaction given.</summary>
     private async Task ProjectAsync(NpgsqlTransaction tx, string filter, string parameter, object value, CancellationToken ct)
     {
-        // Room to sort the largest batch's events with their JSON in memory (100,000 lines, ~65 MB); and index
-        // reads costed as the cached reads they are, so that the batch's events are looked up by key rather
-        // than found by a scan of the whole log (which default costs chose below ~700,000 events).
-        await ExecuteAsync(tx.Connection!, "set local work_mem = '100MB'; set local random_page_cost = 1.1", ct);
+        // Room to sort the largest batch's events with their JSON in memory (100,000 lines, ~65 MB).
+        await ExecuteAsync(tx.Connection!, "set local work_mem = '100MB'", ct);
         await using var insert = rows.Insert(revisions.QualifiedName, filter, tx.Connection!, tx);
         insert.Parameters.AddWithValue(parameter, value);
         await insert.ExecuteNonQueryAsync(ct);
