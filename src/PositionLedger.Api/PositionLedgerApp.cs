@@ -94,6 +94,7 @@ public static class PositionLedgerApp
             };
         });
         builder.Services.AddPositionLedgerOpenApi();
+        builder.Services.AddPositionLedgerSecurityHeaders();
         // Generated code is written ahead of time (codegen write) and loaded statically outside Development.
         builder.Services.CritterStackDefaults(defaults =>
         {
@@ -148,7 +149,7 @@ public static class PositionLedgerApp
 
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
-            json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            json.SerializerOptions.ReadStrictly();
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.NameTheField);
@@ -157,11 +158,13 @@ public static class PositionLedgerApp
         var app = builder.Build();
         var readsNeedReader = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>().Value.RequireReaderForReads;
 
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.Use(Audit.CorrelateAsync);
+        app.Use(RequestShape.GuardAsync);
         var importLimit = builder.Configuration.GetValue("PositionLedger:MaxImportBytes", 256L * 1024 * 1024);
         app.Use((context, next) =>
         {
@@ -172,12 +175,14 @@ public static class PositionLedgerApp
             return next(context);
         });
         app.UseAuthentication();
+        app.Use(app.Services.GetRequiredService<FailedKeyLimiter>().GuardAsync);
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseMiddleware<Idempotency>();
 
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry());
+        app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry())
+            .WithSecurityHeadersPolicy(SecurityHeaders.DocsPolicy);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapWolverineEndpoints(http =>

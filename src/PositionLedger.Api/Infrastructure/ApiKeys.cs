@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,72 @@ public sealed class AuthSettings
 
     /// <summary>Reads are anonymous unless this is set; then they need a reader (or editor) key.</summary>
     public bool RequireReaderForReads { get; set; }
+
+    /// <summary>Wrong keys one client address may present per minute before it is answered 429.</summary>
+    public int FailedKeysPerMinute { get; set; } = 30;
+
+    /// <summary>A key shorter than this could be guessed; the app refuses to start with one.</summary>
+    public const int MinKeyLength = 32;
+}
+
+/// <summary>Refuses, at start-up and by name, a configured key that is too short or a role that does not exist.</summary>
+public sealed class AuthSettingsCheck : IValidateOptions<AuthSettings>
+{
+    public ValidateOptionsResult Validate(string? name, AuthSettings settings)
+    {
+        var failures = new List<string>();
+        for (var i = 0; i < settings.ApiKeys.Count; i++)
+        {
+            var key = settings.ApiKeys[i];
+            var which = $"Auth:ApiKeys:{i} ('{key.Name}')";
+            if (key.Key.Length < AuthSettings.MinKeyLength)
+                failures.Add($"{which}: the key has {key.Key.Length} characters; use at least {AuthSettings.MinKeyLength} random ones.");
+            if (key.Role is not (Roles.Editor or Roles.Reader))
+                failures.Add($"{which}: the role '{key.Role}' is not one of {Roles.Editor}, {Roles.Reader}.");
+            if (key.Name.Length == 0) failures.Add($"{which}: the key needs a name (it is recorded on every event it appends).");
+        }
+        if (settings.FailedKeysPerMinute < 1) failures.Add("Auth:FailedKeysPerMinute must be 1 or more.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
+/// Wrong keys are limited per client address (a token bucket refilled each minute), so keys cannot be
+/// guessed at the rate the server answers. Requests with a valid key, or none, are never counted.
+/// </summary>
+public sealed class FailedKeyLimiter(IOptions<AuthSettings> settings) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(address =>
+        RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = settings.Value.FailedKeysPerMinute,
+            TokensPerPeriod = settings.Value.FailedKeysPerMinute,
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+
+    /// <summary>ASP.NET middleware, after authentication: a presented key that was not accepted costs a token.</summary>
+    public async Task GuardAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.Headers.Authorization.Count > 0 && context.User.Identity?.IsAuthenticated != true)
+        {
+            using var lease = _limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            if (!lease.IsAcquired)
+            {
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = "60";
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = { Status = 429, Detail = "Too many wrong API keys from this address; retry after 60 s." },
+                });
+                return;
+            }
+        }
+        await next(context);
+    }
+
+    public void Dispose() => _limiter.Dispose();
 }
 
 public static class Roles
@@ -86,7 +153,9 @@ public static class ApiKeyRegistration
 {
     public static IServiceCollection AddApiKeys(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AuthSettings>(configuration.GetSection(AuthSettings.Section));
+        services.AddOptions<AuthSettings>().Bind(configuration.GetSection(AuthSettings.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthSettings>, AuthSettingsCheck>();
+        services.AddSingleton<FailedKeyLimiter>();
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()

@@ -127,8 +127,11 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             await next(context);
             context.Items.Remove(TransactionItem);
             // Server errors are not remembered (the client may retry them with the same key): nothing of
-            // the request is kept. Anything else is stored and committed with what the request appended.
-            if (context.Response.StatusCode < 500)
+            // the request is kept. Nor is a request whose client went away before it finished (its status,
+            // 499 or whatever the endpoint had set, was never heard): it rolls back, and the retry runs.
+            // Anything else is stored and committed with what the request appended.
+            if (context.Response.StatusCode < 500 && context.Response.StatusCode != StatusCodes.Status499ClientClosedRequest
+                && !context.RequestAborted.IsCancellationRequested)
             {
                 // The commit rides in the same round trip as the key (Npgsql sees the transaction end and
                 // will not roll it back on dispose); if either fails, nothing of the request is kept.

@@ -15,7 +15,14 @@ public static partial class Instants
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$")]
     private static partial Regex InstantPattern();
 
-    public const string FormatHint = "a date YYYY-MM-DD or an ISO-8601 instant with offset, e.g. 2025-03-13T18:00:00Z";
+    public const string FormatHint =
+        "a date YYYY-MM-DD or an ISO-8601 instant with offset (e.g. 2025-03-13T18:00:00Z), from 1800-01-01 on";
+
+    /// <summary>
+    /// Nothing the ledger records was said before this. A floor keeps a typo (year 0001) from stretching
+    /// every chart and slider over millennia.
+    /// </summary>
+    public static readonly DateTimeOffset Earliest = new(1800, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Parses a date as the start of that UTC day.</summary>
     public static bool TryParse(string? text, out DateTimeOffset instant, out bool isDate)
@@ -28,10 +35,12 @@ public static partial class Instants
             if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) return false;
             instant = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             isDate = true;
-            return true;
+            return instant >= Earliest;
         }
+        // An offset that carries the instant past the calendar's ends (0001-01-01T00:00+01:00) fails to parse.
         return InstantPattern().IsMatch(text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out instant);
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out instant)
+            && instant >= Earliest;
     }
 
     /// <summary>
@@ -41,7 +50,8 @@ public static partial class Instants
     public static bool TryParseUpperBound(string? text, out DateTimeOffset bound)
     {
         if (!TryParse(text, out bound, out var isDate)) return false;
-        if (isDate) bound = bound.AddDays(1).AddTicks(-TimeSpan.TicksPerMicrosecond);
+        // One step: 9999-12-31 has no next day to step back from.
+        if (isDate) bound = bound.AddTicks(TimeSpan.TicksPerDay - TimeSpan.TicksPerMicrosecond);
         return true;
     }
 

@@ -24,13 +24,16 @@ public sealed class ExceptionProblems(IProblemDetailsService problems) : IExcept
             ConcurrencyException => (409, "The statement changed since the version you read; fetch it again and retry."),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "The request body is too large." : bad.Message),
             _ when IsDatabaseUnavailable(exception) => (503, "The database is unavailable; try again shortly."),
+            // Validation refuses what PostgreSQL cannot store or compare; should a value slip past it, PostgreSQL's
+            // data exceptions (class 22: bad encoding, out-of-range dates and numbers) are still the request's fault.
+            PostgresException { SqlState: [ '2', '2', .. ] } => (400, "A value in the request cannot be stored or compared."),
             _ => (0, null),
         };
         if (detail is null) return false;
         context.Response.StatusCode = status;
         if (status == 503) context.Response.Headers.RetryAfter = "5";
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail };
-        if (status == 413) problem.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [detail] };
+        if (status is 413 or 400) problem.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [detail] };
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
     }
 
@@ -54,6 +57,9 @@ public static partial class JsonProblems
     [GeneratedRegex("The JSON property '(?<name>[^']+)' could not be mapped")]
     private static partial Regex UnmappedPattern();
 
+    [GeneratedRegex("Duplicate property '(?<name>[^']+)'")]
+    private static partial Regex DuplicatePattern();
+
     /// <summary>
     /// Wolverine answers a body it cannot deserialize with 400 "Invalid JSON format"; this adds the
     /// errors map naming the offending field, as for every other validation failure.
@@ -61,6 +67,7 @@ public static partial class JsonProblems
     public static void NameTheField(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
+        if (problem is HttpValidationProblemDetails) return;
         if (problem.Status == StatusCodes.Status415UnsupportedMediaType && !problem.Extensions.ContainsKey("errors"))
         {
             problem.Detail ??= "Send the body as application/json.";
@@ -68,12 +75,21 @@ public static partial class JsonProblems
             return;
         }
         if (problem.Title != "Invalid JSON format" || problem.Detail is not { } detail) return;
-        var unmapped = UnmappedPattern().Match(detail);
-        var path = PathPattern().Match(detail);
-        var field = unmapped.Success
-            ? unmapped.Groups["name"].Value
-            : path.Success && path.Groups["path"].Value.Length > 0 ? path.Groups["path"].Value : "body";
-        var message = unmapped.Success ? $"'{field}' is not a known property." : detail;
+        var field = FieldOf(detail, path: null);
+        var message = UnmappedPattern().IsMatch(detail) ? $"'{field}' is not a known property." : detail;
         problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
+    }
+
+    /// <summary>The field a System.Text.Json error is about ("source.url"), or "body" when it names none.</summary>
+    public static string FieldOf(string message, string? path)
+    {
+        var unmapped = UnmappedPattern().Match(message);
+        if (unmapped.Success) return unmapped.Groups["name"].Value;
+        var duplicate = DuplicatePattern().Match(message);
+        if (duplicate.Success) return duplicate.Groups["name"].Value;
+        var inMessage = PathPattern().Match(message);
+        var found = path ?? (inMessage.Success ? "$." + inMessage.Groups["path"].Value : null);
+        var field = found is null ? "" : found.TrimStart('$').TrimStart('.');
+        return field.Length > 0 ? field : "body";
     }
 }

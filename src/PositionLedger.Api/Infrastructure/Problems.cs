@@ -24,9 +24,10 @@ public static class Problems
     public static ProblemDetails NotFound(string detail) =>
         new() { Status = StatusCodes.Status404NotFound, Title = "Not found", Detail = detail };
 
-    /// <summary>Runs a FluentValidation validator; no problem means carry on.</summary>
-    public static ProblemDetails Check<T>(IValidator<T> validator, T command)
+    /// <summary>Runs a FluentValidation validator; no problem means carry on. A JSON <c>null</c> body arrives as a null command.</summary>
+    public static ProblemDetails Check<T>(IValidator<T> validator, T? command)
     {
+        if (command is null) return Invalid("body", "The body must be a JSON object.");
         var result = validator.Validate(command);
         if (result.IsValid) return WolverineContinue.NoProblems;
         return Invalid(result.Errors

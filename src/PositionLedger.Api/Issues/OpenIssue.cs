@@ -19,7 +19,7 @@ public sealed record OpenIssue(string? Id, string? Title, string? Description)
         {
             RuleFor(c => c.Id).Slug();
             RuleFor(c => c.Title).Text(Rules.NameMaxLength);
-            RuleFor(c => c.Description).OptionalText(Rules.TextMaxLength);
+            RuleFor(c => c.Description).OptionalText(Rules.TextMaxLength, prose: true);
         }
     }
 }

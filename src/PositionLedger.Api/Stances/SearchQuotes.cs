@@ -8,8 +8,18 @@ namespace PositionLedger.Stances;
 public sealed record SearchHit(float Rank, StatementItem Statement);
 
 /// <summary>PostgreSQL full-text search (English stemming, web-search syntax) over the current quotes and speakers.</summary>
-public static class SearchQuotesEndpoint
+public static partial class SearchQuotesEndpoint
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"-[\s-]*-")]
+    private static partial System.Text.RegularExpressions.Regex RepeatedNegation();
+
+    /// <summary>
+    /// "- - x" means "not not x", and PostgreSQL's query parser stacks each negation: 33 in a row overflow
+    /// its stack (an error, not an answer). A run of negations means one negation or none.
+    /// </summary>
+    public static string Normalise(string q) =>
+        RepeatedNegation().Replace(q, run => run.Value.Count(c => c == '-') % 2 == 1 ? "-" : " ");
+
     public const int MaxLimit = 100;
 
     [WolverineGet("/api/search")]
@@ -28,7 +38,7 @@ public static class SearchQuotesEndpoint
             order by rank desc, r.stated_at desc
             limit @limit
             """);
-        command.Parameters.AddWithValue("q", q!);
+        command.Parameters.AddWithValue("q", Normalise(q!));
         command.Parameters.AddWithValue("limit", size);
         var hits = new List<SearchHit>();
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -32,9 +32,28 @@ public sealed record CorrectStatement(
         public Validator()
         {
             RuleFor(c => c.ExpectedVersion).NotNull().GreaterThan(0);
-            RuleFor(c => c.Reason).Text(Rules.NameMaxLength * 5);
+            RuleFor(c => c.Reason).Text(Rules.NameMaxLength * 5, prose: true);
             RuleFor(c => c.ClaimedBy).Must(e => e.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Object)
                 .WithMessage("'claimedBy' must be an object {party, speaker} or null.");
+        }
+    }
+
+    /// <summary>
+    /// <c>claimedBy</c> is held as raw JSON (absent, null and an object mean three things), so it is read
+    /// here by the same strict rules as the rest of the body; what cannot be read is named by its path.
+    /// </summary>
+    public ProblemDetails CheckClaimedByShape()
+    {
+        if (ClaimedBy.ValueKind != JsonValueKind.Object) return WolverineContinue.NoProblems;
+        try
+        {
+            ClaimedBy.Deserialize<ClaimedByInput>(JsonInput.Strict);
+            return WolverineContinue.NoProblems;
+        }
+        catch (JsonException e)
+        {
+            var field = JsonProblems.FieldOf(e.Message, e.Path);
+            return Problems.Invalid(field == "body" ? "claimedBy" : $"claimedBy.{field}", e.Message);
         }
     }
 
@@ -54,7 +73,7 @@ public sealed record CorrectStatement(
             ClaimedBy.ValueKind switch
             {
                 JsonValueKind.Undefined => was.ClaimedBy,
-                JsonValueKind.Object => ClaimedBy.Deserialize<ClaimedByInput>(JsonSerializerOptions.Web),
+                JsonValueKind.Object => ClaimedBy.Deserialize<ClaimedByInput>(JsonInput.Strict),
                 _ => null,
             });
     }
@@ -83,6 +102,8 @@ public static class CorrectStatementEndpoint
     {
         if (stream?.Aggregate is not { } statement) return Problems.NotFound($"No statement '{id}' exists.");
         var problem = Problems.Check(Validator, command);
+        if (problem.IsProblem()) return problem;
+        problem = command.CheckClaimedByShape();
         if (problem.IsProblem()) return problem;
         problem = StatementRules.CheckWritable(statement, command.ExpectedVersion!.Value);
         if (problem.IsProblem()) return problem;

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -27,7 +29,7 @@ public static class StatementImport
     public const int MaxLines = 100_000;
     public const int MaxReportedErrors = 200;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+    private static readonly JsonSerializerOptions Json = JsonInput.Strict;
 
     public static async IAsyncEnumerable<ImportLine> ReadAsync(Stream body, bool isJsonArray, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
@@ -58,32 +60,54 @@ public static class StatementImport
             }
         }
 
-        using var reader = new StreamReader(body);
-        var line = 0;
-        while (await reader.ReadLineAsync(ct) is { } text)
+        // Lines are split and checked as bytes: a decoding reader would turn invalid UTF-8 into U+FFFD
+        // without a word, where a single append refuses it.
+        var pipe = PipeReader.Create(body);
+        var lineNumber = 0;
+        while (true)
         {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            yield return Parse(line, text);
+            var read = await pipe.ReadAsync(ct);
+            var buffer = read.Buffer;
+            while (buffer.PositionOf((byte)'\n') is { } end)
+            {
+                lineNumber++;
+                var line = Parse(lineNumber, buffer.Slice(0, end));
+                buffer = buffer.Slice(buffer.GetPosition(1, end));
+                if (line is not null) yield return line;
+            }
+            if (read.IsCompleted)
+            {
+                if (Parse(lineNumber + 1, buffer) is { } last) yield return last;
+                await pipe.CompleteAsync();
+                yield break;
+            }
+            pipe.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>One NDJSON line as bytes; null for a blank line.</summary>
+    private static ImportLine? Parse(int line, ReadOnlySequence<byte> bytes)
+    {
+        ReadOnlySpan<byte> text = bytes.IsSingleSegment ? bytes.FirstSpan : BuffersExtensions.ToArray(bytes);
+        if (text.Length > 0 && text[^1] == (byte)'\r') text = text[..^1];
+        if (text.Trim(" \t"u8).IsEmpty) return null;
+        if (!System.Text.Unicode.Utf8.IsValid(text)) return new ImportLine(line, null, null, NotUtf8);
+        var copy = text.ToArray();
+        try
+        {
+            return Parse(line, () => JsonSerializer.Deserialize<ArchivedStatement>(copy, Json));
+        }
+        catch (JsonException ex) when (ex.Path is null or "$")
+        {
+            return new ImportLine(line, null, null, text.TrimStart(" \t"u8).StartsWith("{"u8) ? $"Not valid JSON: {ex.Message}" : NotAnObject);
         }
     }
 
     private static ImportLine Parse(int line, JsonNode? node) =>
         node is JsonObject ? Parse(line, () => node.Deserialize<ArchivedStatement>(Json)) : new ImportLine(line, null, null, NotAnObject);
 
-    private static ImportLine Parse(int line, string text)
-    {
-        try
-        {
-            return Parse(line, () => JsonSerializer.Deserialize<ArchivedStatement>(text, Json));
-        }
-        catch (JsonException ex) when (ex.Path is null or "$")
-        {
-            return new ImportLine(line, null, null, text.TrimStart().StartsWith('{') ? $"Not valid JSON: {ex.Message}" : NotAnObject);
-        }
-    }
-
     private const string NotAnObject = "Each line must be a JSON object.";
+    private const string NotUtf8 = "The line is not valid UTF-8.";
 
     /// <summary>One pass over the line: straight into the statement and its optional id.</summary>
     private static ImportLine Parse(int line, Func<ArchivedStatement?> read)
@@ -148,20 +172,24 @@ public static class StatementImport
     /// </summary>
     public static async Task<ImportReport> AppendAsync(IReadOnlyList<ImportLine> lines, ImportStamp stamp, BulkAppend append, NpgsqlDataSource db, string eventSchema, CancellationToken ct)
     {
-        var given = lines.Where(l => l.Id is not null).Select(l => l.Id!.Value.ToString()).ToArray();
+        var ids = lines.Select(l => l.Id ?? stamp.IdFor(l.Line) ?? Guid.CreateVersion7()).ToArray();
+        // Ids that may already be there: those given, and all of a keyed import's (a retry of one that died).
+        var known = stamp.IdempotencyKey is null
+            ? lines.Select((l, i) => (l, i)).Where(x => x.l.Id is not null).Select(x => ids[x.i].ToString()).ToArray()
+            : ids.Select(id => id.ToString()).ToArray();
         var present = new HashSet<string>(StringComparer.Ordinal);
-        if (given.Length > 0)
+        if (known.Length > 0)
         {
             await using var command = db.CreateCommand($"select id from {eventSchema}.mt_streams where id = any($1)");
-            command.Parameters.Add(new NpgsqlParameter { Value = given });
+            command.Parameters.Add(new NpgsqlParameter { Value = known });
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) present.Add(reader.GetString(0));
         }
         var recordedAt = DateTimeOffset.UtcNow;
         var streams = new List<JasperFx.Events.StreamAction>(lines.Count);
-        foreach (var line in lines)
+        for (var i = 0; i < lines.Count; i++)
         {
-            var id = line.Id ?? Guid.CreateVersion7();
+            var (line, id) = (lines[i], ids[i]);
             if (present.Contains(id.ToString())) continue;
             var stated = new JasperFx.Events.Event<PositionStated>(new PositionStated(id, line.Statement!.ToContent()))
             {
@@ -175,14 +203,29 @@ public static class StatementImport
             streams.Add(stream);
         }
         await append.AppendAsync(streams, ct);
-        var ids = streams.Select(s => s.Key!).ToList();
-        return new ImportReport(lines.Count, ids.Count, present.Count, ids);
+        var appended = streams.Select(s => s.Key!).ToList();
+        return new ImportReport(lines.Count, appended.Count, present.Count, appended);
     }
 }
 
 /// <summary>What every imported event records about who appended it.</summary>
 public sealed record ImportStamp(string? UserName, string? CorrelationId, string? IdempotencyKey)
 {
+    /// <summary>
+    /// A keyed import's line without an id of its own gets one derived from the credential, the key and
+    /// the line number (a name-based UUID, version 8). If the process dies after the batch committed but
+    /// before its response was stored with the key, the retry finds every line present: each lands once.
+    /// </summary>
+    public Guid? IdFor(int line)
+    {
+        if (IdempotencyKey is null) return null;
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{UserName}\n{IdempotencyKey}\n{line}"), hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x80);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash[..16], bigEndian: true);
+    }
+
     public static ImportStamp Of(HttpContext context)
     {
         var key = context.Request.Headers[Idempotency.Header].ToString();

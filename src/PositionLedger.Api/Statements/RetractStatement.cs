@@ -16,7 +16,7 @@ public sealed record RetractStatement(long? ExpectedVersion, string? Reason)
         public Validator()
         {
             RuleFor(c => c.ExpectedVersion).NotNull().GreaterThan(0);
-            RuleFor(c => c.Reason).Text(Rules.NameMaxLength * 5);
+            RuleFor(c => c.Reason).Text(Rules.NameMaxLength * 5, prose: true);
         }
     }
 }

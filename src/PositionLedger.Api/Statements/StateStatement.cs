@@ -40,7 +40,7 @@ public sealed record StateStatement(
                 .Must(s => s is null || StanceWords.ByWord.ContainsKey(s))
                 .WithMessage($"'stance' must be one of: {string.Join(", ", StanceWords.ByWord.Keys)}.");
             RuleFor(c => c.Speaker).Text(Rules.NameMaxLength);
-            RuleFor(c => c.Quote).Text(Rules.TextMaxLength, multiline: true);
+            RuleFor(c => c.Quote).Text(Rules.TextMaxLength, prose: true);
             RuleFor(c => c.StatedAt).NotEmpty().Instant(clock);
             RuleFor(c => c.Source).NotNull().SetValidator(new SourceValidator(clock)!);
             RuleFor(c => c.Conditions).Must(c => c is null || c.Length <= MaxConditions)

@@ -33,8 +33,15 @@ const svg = (tag, attributes = {}) => {
 
 // --- API -------------------------------------------------------------------------------------------
 
+// Reads send a key when the tab has one: a reader key, or else the editor key (which may read too). Needed
+// only where the ledger is configured so that reads need a key; then a 401 asks for one.
+const readKey = () => sessionStorage.getItem('reader-key') || sessionStorage.getItem('editor-key') || '';
+
 async function api(path, options = {}) {
-  const response = await fetch(path, options);
+  const key = readKey();
+  const headers = key ? { authorization: `Bearer ${key}`, ...options.headers } : options.headers;
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) askForReaderKey();
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) throw Object.assign(new Error(body?.detail ?? body?.title ?? response.statusText), { status: response.status, problem: body });
   return body;
@@ -104,7 +111,7 @@ function renderMatrix() {
     ...state.issues.map((i) => el('th', { scope: 'col', title: i.description ?? '', text: i.title }))));
   const byParty = new Map(state.stances.parties.map((p) => [p.party, new Map(p.issues.map((i) => [i.issue, i]))]));
   const body = el('tbody', {}, ...state.parties.map((party) => el('tr', {},
-    el('th', { scope: 'row', text: party.name }),
+    el('th', { scope: 'row' }, el('bdi', { text: party.name })),
     ...state.issues.map((issue) => {
       const stance = byParty.get(party.id)?.get(issue.id);
       const word = stance?.stance ?? null;
@@ -152,10 +159,11 @@ async function renderDetails() {
       const statement = await api(`/api/statements/${stance.statementId}`);
       state.statement = statement;
       parts.push(
-        el('p', {}, el('strong', { text: stance.stance ?? 'withdrawn (no stance)' }), ` — ${statement.speaker}, ${statement.statedAt}`),
-        el('blockquote', { 'data-testid': 'details-quote', text: statement.quote }),
+        el('p', {}, el('strong', { text: stance.stance ?? 'withdrawn (no stance)' }), ' — ', el('bdi', { text: statement.speaker }), `, ${statement.statedAt}`),
+        // A quote may be in a right-to-left script: isolated, its direction cannot spill into the page.
+        el('blockquote', { 'data-testid': 'details-quote', dir: 'auto', text: statement.quote }),
         el('p', {}, 'Source: ', sourceLink(statement.source)));
-      if (statement.conditions.length) parts.push(el('p', { text: 'Conditions:' }), el('ul', {}, ...statement.conditions.map((c) => el('li', { text: c }))));
+      if (statement.conditions.length) parts.push(el('p', { text: 'Conditions:' }), el('ul', {}, ...statement.conditions.map((c) => el('li', { dir: 'auto', text: c }))));
       parts.push(el('h4', { text: 'Revisions' }), el('ol', { class: 'revisions' }, ...statement.revisions.map((r) =>
         el('li', { text: `${r.kind} at ${r.recordedAt}${r.recordedBy ? ` by ${r.recordedBy}` : ''}${r.reason ? ` — ${r.reason}` : ''}${r.changedFields?.length ? ` (${r.changedFields.join(', ')})` : ''}` }))));
     } else {
@@ -163,7 +171,8 @@ async function renderDetails() {
     }
     if (stance.claims.length) {
       parts.push(el('h4', { text: 'Open claims by others' }), ...stance.claims.map((c) =>
-        el('div', { class: 'claim', 'data-testid': 'claim' }, el('strong', { text: c.stance }), ` — claimed by ${c.claimedBy.party} (${c.speaker}), ${c.statedAt}`)));
+        el('div', { class: 'claim', 'data-testid': 'claim' }, el('strong', { text: c.stance }), ` — claimed by ${c.claimedBy.party} (`,
+          el('bdi', { text: c.speaker }), `), ${c.statedAt}`)));
     }
   }
   if (state.statement && editorKey()) parts.push(correctionForms(state.statement));
@@ -224,7 +233,7 @@ async function renderChart() {
       title.textContent = text;
       point.append(title);
       const show = (event) => {
-        tooltip.textContent = text;
+        tooltip.replaceChildren(`${party.name}, ${item.statedAt}: ${item.stance} — `, el('bdi', { text: item.speaker }), ': “', el('bdi', { text: item.quote }), '”');
         tooltip.hidden = false;
         const box = event.target.getBoundingClientRect();
         tooltip.style.left = `${Math.min(box.left + 12, innerWidth - 360)}px`;
@@ -236,7 +245,10 @@ async function renderChart() {
       point.addEventListener('blur', () => { tooltip.hidden = true; });
       root.append(point);
     }
-    legend.append(el('span', {}, el('i', { style: `background:${colour}` }), party.name));
+    // Set through the style object: the page's Content-Security-Policy allows no inline style attributes.
+    const swatch = el('i');
+    swatch.style.background = colour;
+    legend.append(el('span', {}, swatch, el('bdi', { text: party.name })));
   });
   chart.replaceChildren(root, legend);
 }
@@ -334,6 +346,15 @@ function fillEditor() {
   $('#editor-key').value = editorKey();
 }
 
+// --- Reader key ------------------------------------------------------------------------------------
+
+function askForReaderKey() {
+  const form = $('#reader-access');
+  if (!form.hidden) return;
+  form.hidden = false;
+  $('#reader-key').focus();
+}
+
 // --- Wiring ----------------------------------------------------------------------------------------
 
 async function refresh() {
@@ -344,6 +365,11 @@ async function refresh() {
 }
 
 async function start() {
+  $('#reader-access').addEventListener('submit', (event) => {
+    event.preventDefault();
+    sessionStorage.setItem('reader-key', $('#reader-key').value.trim());
+    location.reload();
+  });
   renderLegend();
   [state.parties, state.issues] = await Promise.all([api('/api/parties'), api('/api/issues')]);
   await loadBounds();
@@ -367,5 +393,6 @@ async function start() {
 }
 
 start().catch((error) => {
-  $('#details').replaceChildren(el('p', { class: 'error', role: 'alert', text: `Could not load the ledger: ${error.message}` }));
+  const why = error.status === 401 ? 'this ledger needs a reader key (enter it above).' : error.message;
+  $('#details').replaceChildren(el('p', { class: 'error', role: 'alert', text: `Could not load the ledger: ${why}` }));
 });

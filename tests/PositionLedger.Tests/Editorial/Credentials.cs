@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using PositionLedger.Tests.Infrastructure;
@@ -56,4 +57,43 @@ public sealed class when_calling_without_the_right_credential(AppFixture app) : 
     }
 
     private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+}
+
+/// <summary>An app that allows three wrong keys per minute from one address.</summary>
+public sealed class LowFailedKeyLimitApp() : AppFixture(["--Auth:FailedKeysPerMinute=3"]);
+
+public sealed class when_a_client_guesses_keys(LowFailedKeyLimitApp app) : IClassFixture<LowFailedKeyLimitApp>
+{
+    [Fact]
+    public async Task wrong_keys_beyond_the_limit_get_429_and_right_keys_and_anonymous_reads_are_not_limited()
+    {
+        var guesser = app.ClientWithKey("guess-0000000000000000000000000000000000");
+        for (var i = 0; i < 3; i++)
+            await (await guesser.PostAsJsonAsync("/api/parties", new { id = "x", name = "X" })).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+
+        var limited = await guesser.GetAsync("/api/parties");
+        await limited.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds.ShouldBeGreaterThanOrEqualTo(1);
+
+        (await app.Client.GetAsync("/api/parties")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await app.Anonymous.GetAsync("/api/parties")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
+
+public sealed class when_the_app_is_configured_with_a_short_key
+{
+    [Fact]
+    public async Task it_refuses_to_start_and_names_the_key()
+    {
+        var connectionString = await TestDatabase.ConnectionStringAsync();
+
+        var refused = Should.Throw<Microsoft.Extensions.Options.OptionsValidationException>(() => PositionLedgerApp.Build([
+            "--environment=Development", "--urls=http://127.0.0.1:0",
+            $"--ConnectionStrings:PositionLedger={connectionString}", "--PositionLedger:Schema=test_shortkey",
+            "--Auth:ApiKeys:0:Key=short-but-not-empty", "--Auth:ApiKeys:0:Name=newsdesk", "--Auth:ApiKeys:0:Role=editor",
+        ]));
+
+        refused.Message.ShouldContain("'newsdesk'");
+        refused.Message.ShouldContain($"at least {PositionLedger.Infrastructure.AuthSettings.MinKeyLength}");
+    }
 }

@@ -66,11 +66,19 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         new("/api/parties", With(Party, "colour", "red"), 400, "colour"),
         new("/api/parties", """{"id":"belarus",""", 400, "body"),
         new("/api/parties", Party, 415, "Content-Type", ContentType: "text/plain"),
+        new("/api/parties", Party, 415, "Content-Type", ContentType: ""),
+        new("/api/parties", "null", 400, "body"),
+        new("/api/parties", With(Party, "name", "\u202EsuraleB"), 400, "name"),
+        new("/api/parties", With(Party, "aliases", Many(1, "Min\u2066sk")), 400, "aliases[0]"),
+        new("/api/parties", """{"id":"belarus","name":"Belarus","id":"ukraine"}""", 400, "id"),
+        new("/api/parties", """{"Id":"belarus","name":"Belarus"}""", 400, "Id"),
         // Issues
         new("/api/issues", Without(Issue, "id"), 400, "id"),
         new("/api/issues", Without(Issue, "title"), 400, "title"),
         new("/api/issues", With(Issue, "description", new string('d', 4001)), 400, "description"),
         new("/api/issues", With(Issue, "description", "line\u001bescape"), 400, "description"),
+        new("/api/issues", With(Issue, "title", "Kursk\u202D"), 400, "title"),
+        new("/api/issues", "null", 400, "body"),
         // Statements
         new("/api/statements", With(Statement, "party", "atlantis"), 400, "party"),
         new("/api/statements", With(Statement, "issue", "world-peace"), 400, "issue"),
@@ -88,6 +96,17 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         new("/api/statements", Without(Statement, "source.outlet"), 400, "source.outlet"),
         new("/api/statements", With(Statement, "source.url", "ftp://example.org/a"), 400, "source.url"),
         new("/api/statements", With(Statement, "source.url", "/relative/path"), 400, "source.url"),
+        new("/api/statements", With(Statement, "source.url", "https://example.org/a\u0000b"), 400, "source.url"),
+        new("/api/statements", With(Statement, "source.url", "https://example.org/\u202Eexe.txt"), 400, "source.url"),
+        new("/api/statements", With(Statement, "source.outlet", "Wire\u2067"), 400, "source.outlet"),
+        new("/api/statements", With(Statement, "speaker", "Vladimir \u202EPutin"), 400, "speaker"),
+        new("/api/statements", With(Statement, "conditions", Many(1, "verification\u202C")), 400, "conditions[0]"),
+        new("/api/statements", """{"quote":"half a pair \ud800"}""", 400, "quote"),
+        new("/api/statements", With(Statement, "statedAt", "1799-12-31"), 400, "statedAt"),
+        new("/api/statements", With(Statement, "statedAt", "0001-01-01T00:00:00Z"), 400, "statedAt"),
+        new("/api/statements", With(Statement, "source.publishedAt", "0001-01-01"), 400, "source.publishedAt"),
+        new("/api/statements", "null", 400, "body"),
+        new("/api/statements", Statement, 415, "Content-Type", ContentType: ""),
         new("/api/statements", With(Statement, "source.publishedAt", "yesterday"), 400, "source.publishedAt"),
         new("/api/statements", With(Statement, "source.publishedAt", "2999-01-01"), 400, "source.publishedAt"),
         new("/api/statements", With(Statement, "conditions", Many(21, "c")), 400, "conditions"),
@@ -108,9 +127,25 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         new(Corrections, With(Correction, "stance", "perhaps"), 400, "stance"),
         new(Corrections, With(Correction, "claimedBy", "ukraine"), 400, "claimedBy"),
         new(Corrections, With(Correction, "quote", "We agree"), 400, "body"),
+        new(Corrections, "null", 400, "body"),
+        new(Corrections, With(Correction, "expectedVersion", "1"), 400, "expectedVersion"),
+        new(Corrections, With(Correction, "source", new JsonObject { ["outlet"] = "Wire", ["url"] = "https://example.org/\u0000" }), 400, "source.url"),
+        new(Corrections, With(Correction, "claimedBy", new JsonObject { ["party"] = 5, ["speaker"] = "Zelenskiy" }), 400, "claimedBy.party"),
+        new(Corrections, With(Correction, "claimedBy", new JsonObject { ["party"] = "ukraine", ["speaker"] = new JsonArray() }), 400, "claimedBy.speaker"),
+        new(Corrections, With(Correction, "claimedBy", new JsonObject { ["Party"] = "ukraine", ["speaker"] = "Zelenskiy" }), 400, "claimedBy.Party"),
+        new(Corrections, With(Correction, "claimedBy", new JsonObject { ["party"] = "ukraine", ["speaker"] = "Z", ["mood"] = "x" }), 400, "claimedBy.mood"),
+        new(Corrections, """{"expectedVersion":1,"reason":"Typo","quote":"A","quote":"B"}""", 400, "quote"),
         // Retractions
         new(Retraction, Without(Retract, "reason"), 400, "reason"),
         new(Retraction, Without(Retract, "expectedVersion"), 400, "expectedVersion"),
+        new(Retraction, "null", 400, "body"),
+        new(Retraction, With(Retract, "expectedVersion", 1.5), 400, "expectedVersion"),
+        // Imports: the same rules, each failure named by its line
+        new("/api/imports", Statement.ReplaceLineEndings("") is var line ? With(line, "source.url", "https://example.org/\u0000") : "", 400,
+            "line 1.source.url", ContentType: "application/x-ndjson"),
+        new("/api/imports", With(Statement.ReplaceLineEndings(""), "speaker", "Putin\u202E"), 400, "line 1.speaker", ContentType: "application/x-ndjson"),
+        new("/api/imports", With(Statement.ReplaceLineEndings(""), "statedAt", "0001-01-01"), 400, "line 1.statedAt",
+            ContentType: "application/x-ndjson"),
     ];
 
     [Theory]
@@ -121,7 +156,11 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         await App.GivenAsync(Stated(Existing, "russia", "ceasefire", Stance.Conditional, "2025-03-13", quote: "We agree"));
         var events = await App.EventCountAsync();
 
-        var request = new HttpRequestMessage(HttpMethod.Post, @case.Url) { Content = new StringContent(@case.Body, Encoding.UTF8, @case.ContentType) };
+        var request = new HttpRequestMessage(HttpMethod.Post, @case.Url)
+        {
+            Content = new StringContent(@case.Body, Encoding.UTF8, @case.ContentType.Length > 0 ? @case.ContentType : "application/json"),
+        };
+        if (@case.ContentType.Length == 0) request.Content.Headers.ContentType = null;
         if (@case.IdempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", @case.IdempotencyKey);
         // As a client uploading a large body should: the server can refuse it (413, by its length) before the
         // body is sent, instead of closing the connection on a body still being written (a broken pipe).
@@ -130,6 +169,29 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
 
         var problem = await response.ShouldBeProblemAsync((HttpStatusCode)@case.Status);
         problem["errors"]?.AsObject().Select(e => e.Key).ShouldContain(@case.Field, problem.ToJsonString());
+        (await App.EventCountAsync()).ShouldBe(events);
+    }
+
+    [Fact]
+    public async Task an_import_line_that_is_not_utf8_is_refused_naming_its_line_as_a_single_append_would_be()
+    {
+        await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire"]);
+        var events = await App.EventCountAsync();
+        var valid = Encoding.UTF8.GetBytes(Statement.ReplaceLineEndings("") + "\n");
+        var broken = Encoding.UTF8.GetBytes(With(Statement.ReplaceLineEndings(""), "quote", "We agree XX"));
+        var at = Array.IndexOf(broken, (byte)'X');
+        broken[at] = 0xC3;
+        broken[at + 1] = 0x28; // a lead byte followed by one that cannot continue it
+        using var body = new ByteArrayContent([.. valid, .. valid, .. broken]);
+        body.Headers.ContentType = new("application/x-ndjson");
+
+        var response = await Client.PostAsync("/api/imports", body);
+
+        await response.ShouldNameFieldAsync("line 3");
+        (await App.EventCountAsync()).ShouldBe(events);
+        using var single = new ByteArrayContent(broken);
+        single.Headers.ContentType = new("application/json");
+        await (await Client.PostAsync("/api/statements", single)).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         (await App.EventCountAsync()).ShouldBe(events);
     }
 

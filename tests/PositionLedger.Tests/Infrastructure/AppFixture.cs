@@ -25,9 +25,9 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
 
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
 
-    public const string EditorKey = "test-editor-key";
+    public const string EditorKey = "test-editor-key-0123456789abcdef0123";
     public const string EditorName = "test-editor";
-    public const string ReaderKey = "test-reader-key";
+    public const string ReaderKey = "test-reader-key-0123456789abcdef0123";
 
     /// <summary>Settings a test class may add to or override, e.g. low rate limits.</summary>
     private readonly string[] _settings;

@@ -8,7 +8,7 @@ namespace PositionLedger.Tests.Infrastructure;
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
 {
-    public const string EditorKey = "process-editor-key";
+    public const string EditorKey = "process-editor-key-0123456789abcdef";
 
     private readonly Process _process;
 

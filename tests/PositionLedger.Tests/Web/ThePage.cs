@@ -12,6 +12,7 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
     private IBrowserContext _context = null!;
     private IPage _page = null!;
     private readonly List<string> _outsideRequests = [];
+    private readonly List<string> _policyViolations = [];
 
     public async Task InitializeAsync()
     {
@@ -24,14 +25,24 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
             if (!request.Url.StartsWith(app.BaseAddress.ToString(), StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal))
                 _outsideRequests.Add(request.Url);
         };
+        // Chromium reports every script or style the Content-Security-Policy blocked on the console.
+        _page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)) _policyViolations.Add(message.Text);
+        };
     }
 
-    public async Task DisposeAsync() => await _context.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _context.DisposeAsync();
+        _policyViolations.ShouldBeEmpty("the page must work under its Content-Security-Policy");
+    }
 
     private async Task Open(string asOf)
     {
         await _page.GotoAsync(new Uri(app.BaseAddress, $"/?asOf={asOf}").ToString());
-        await Expect(_page.Locator("body[data-ready=true]")).ToHaveCountAsync(1);
+        // Generous: under load on a 2-core machine the first render can take seconds.
+        await Expect(_page.Locator("body[data-ready=true]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
     }
 
     private ILocator Cell(string party, string issue) => _page.GetByTestId($"cell-{party}-{issue}");
