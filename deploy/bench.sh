@@ -9,11 +9,10 @@ cd "$root"
 
 if [ -z "${POSITIONLEDGER_BENCH_CONNECTION:-}" ]; then
   pg_dir=.data/bench-postgres
-  deploy/local-postgres.sh stop "$pg_dir" 2>/dev/null || true
-  rm -rf "$pg_dir"
+  deploy/local-postgres.sh remove "$pg_dir" 2>/dev/null || true
   POSITIONLEDGER_BENCH_CONNECTION="$(deploy/local-postgres.sh start "$pg_dir" "${POSITIONLEDGER_BENCH_PG_PORT:-55434}");Maximum Pool Size=200"
   export POSITIONLEDGER_BENCH_CONNECTION
-  trap 'deploy/local-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+  trap 'deploy/local-postgres.sh remove "$pg_dir"' EXIT
 fi
 
 # The app as it is deployed: published with ReadyToRun (ahead-of-time compiled IL, faster start-up).

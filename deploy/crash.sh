@@ -10,11 +10,10 @@ cd "$root"
 
 pg_dir=.data/crash-postgres
 pg_port=${POSITIONLEDGER_CRASH_PG_PORT:-55435}
-deploy/local-postgres.sh stop "$pg_dir" 2>/dev/null || true
-rm -rf "$pg_dir"
+deploy/local-postgres.sh remove "$pg_dir" 2>/dev/null || true
 POSITIONLEDGER_CRASH_CONNECTION="$(deploy/local-postgres.sh start "$pg_dir" "$pg_port")"
 export POSITIONLEDGER_CRASH_CONNECTION POSITIONLEDGER_CRASH_PGDATA="$pg_dir" POSITIONLEDGER_CRASH_PGPORT="$pg_port"
-trap 'deploy/local-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+trap 'deploy/local-postgres.sh remove "$pg_dir"' EXIT
 
 echo "Publishing the app (Release, ReadyToRun)..."
 dotnet publish src/PositionLedger.Api -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o .data/bench-app -v quiet --nologo -clp:ErrorsOnly

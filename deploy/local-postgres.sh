@@ -2,8 +2,13 @@
 # A private PostgreSQL cluster from Debian's server binaries, for running and testing without Docker.
 #   deploy/local-postgres.sh start <data-dir> <port> [--throwaway]   prints the connection string
 #   deploy/local-postgres.sh stop  <data-dir>
+#   deploy/local-postgres.sh remove <data-dir>        stops it and deletes its data
 #   deploy/local-postgres.sh crash <data-dir>         stops it the hard way (pg_ctl -m immediate), for crash tests
+#   deploy/local-postgres.sh free-port <first-port>   prints the first port from there that nothing listens on
 # --throwaway turns off fsync and synchronous commit: tests only, never for data you keep.
+# Run as root, the cluster runs as the postgres user, which cannot enter a checkout under a private home
+# (/root is mode 700): the cluster's data then lives under /var/lib/positionledger instead, at a path
+# derived from <data-dir>, and every command here finds it there.
 set -euo pipefail
 
 pg_bin() {
@@ -23,14 +28,34 @@ pg_bin() {
 
 # initdb refuses to run as root, so root runs the cluster as the postgres user.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be able to enter the current directory.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Where the cluster of <data-dir> really lives (see the note at the top).
+cluster_dir() {
+  local dir; dir=$(realpath -m "$1")
+  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! (cd / && runuser -u postgres -- test -x "$(dirname "$dir")"); then
+    echo "/var/lib/positionledger/$(printf '%s' "$dir" | sha256sum | cut -c1-16)"
+  else
+    echo "$dir"
+  fi
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  local port=$1
+  while listening "$port"; do port=$((port + 1)); done
+  echo "$port"
 }
 
 start() {
-  local dir=$1 port=$2 mode=${3:-}
+  local given=$1 port=$2 mode=${3:-}
   local bin; bin=$(pg_bin)
+  local dir; dir=$(cluster_dir "$given")
+  [ "$dir" != "$(realpath -m "$given")" ] && echo "PostgreSQL's user cannot enter $given; its cluster lives in $dir." >&2
   mkdir -p "$dir"
-  dir=$(cd "$dir" && pwd)
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir" && chmod 700 "$dir"
   if [ ! -f "$dir/PG_VERSION" ]; then
     as_owner "$bin/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -44,21 +69,34 @@ start() {
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
   if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-    as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w start >/dev/null
+    if listening "$port"; then
+      echo "Port $port on 127.0.0.1 is taken by another program: choose another (see the README for the variable)." >&2
+      exit 1
+    fi
+    if ! as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w start >/dev/null; then
+      echo "PostgreSQL did not start; its log is $dir/server.log, ending:" >&2
+      tail -n 20 "$dir/server.log" >&2 || true
+      exit 1
+    fi
   fi
   echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
 }
 
 stop() {
-  local dir=$1
+  local dir; dir=$(cluster_dir "$1")
   local bin; bin=$(pg_bin)
   if [ -f "$dir/postmaster.pid" ]; then
     as_owner "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
   fi
 }
 
+remove() {
+  stop "$1"
+  rm -rf "$(cluster_dir "$1")" "$1"
+}
+
 crash() {
-  local dir=$1
+  local dir; dir=$(cluster_dir "$1")
   local bin; bin=$(pg_bin)
   as_owner "$bin/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null
 }
@@ -66,6 +104,9 @@ crash() {
 case "${1:-}" in
   start) start "$2" "$3" "${4:-}" ;;
   stop) stop "$2" ;;
+  remove) remove "$2" ;;
   crash) crash "$2" ;;
-  *) echo "usage: $0 start <data-dir> <port> [--throwaway] | stop <data-dir> | crash <data-dir>" >&2; exit 2 ;;
+  free-port) free_port "$2" ;;
+  *) echo "usage: $0 start <data-dir> <port> [--throwaway] | stop <data-dir> | remove <data-dir> | crash <data-dir> | free-port <port>" >&2
+     exit 2 ;;
 esac

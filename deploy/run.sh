@@ -10,7 +10,7 @@ port=${PORT:-5080}
 
 if [ -z "${ConnectionStrings__PositionLedger:-}" ]; then
   pg_port=${POSITIONLEDGER_PG_PORT:-5433}
-  echo "Starting local PostgreSQL on 127.0.0.1:$pg_port (data in .data/postgres)..."
+  echo "Starting local PostgreSQL on 127.0.0.1:$pg_port (data in .data/postgres; POSITIONLEDGER_PG_PORT picks another port)..."
   ConnectionStrings__PositionLedger=$(deploy/local-postgres.sh start .data/postgres "$pg_port")
   export ConnectionStrings__PositionLedger
   trap 'echo "Stopping local PostgreSQL..."; deploy/local-postgres.sh stop .data/postgres' EXIT

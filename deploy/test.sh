@@ -8,12 +8,12 @@ cd "$root"
 
 if [ -z "${POSITIONLEDGER_TEST_CONNECTION:-}" ]; then
   pg_dir=.data/test-postgres
-  pg_port=${POSITIONLEDGER_TEST_PG_PORT:-55433}
-  deploy/local-postgres.sh stop "$pg_dir" 2>/dev/null || true
-  rm -rf "$pg_dir"
+  deploy/local-postgres.sh remove "$pg_dir" 2>/dev/null || true
+  # The first free port from 55433 (or POSITIONLEDGER_TEST_PG_PORT), so another PostgreSQL is no obstacle.
+  pg_port=$(deploy/local-postgres.sh free-port "${POSITIONLEDGER_TEST_PG_PORT:-55433}")
+  trap 'deploy/local-postgres.sh remove "$pg_dir"' EXIT
   POSITIONLEDGER_TEST_CONNECTION=$(deploy/local-postgres.sh start "$pg_dir" "$pg_port" --throwaway)
   export POSITIONLEDGER_TEST_CONNECTION
-  trap 'deploy/local-postgres.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
 fi
 
 # The web tests drive the machine's Chromium (Debian's package); Playwright downloads nothing.
