@@ -156,7 +156,9 @@ async function renderDetails() {
     parts.push(el('p', { class: 'muted', text: 'No stance and no open claims.' }));
   } else {
     if (stance.statementId) {
+      const mine = generation;
       const statement = await api(`/api/statements/${stance.statementId}`);
+      if (superseded(mine)) return;
       state.statement = statement;
       parts.push(
         el('p', {}, el('strong', { text: stance.stance ?? 'withdrawn (no stance)' }), ' — ', el('bdi', { text: statement.speaker }), `, ${statement.statedAt}`),
@@ -185,7 +187,9 @@ async function renderChart() {
   const issue = $('#chart-issue').value;
   const chart = $('#chart');
   if (!issue) return chart.replaceChildren();
+  const mine = generation;
   const items = (await timelineItems(issue)).filter((i) => !i.claimedBy);
+  if (superseded(mine)) return;
   const width = 760, height = 260, left = 44, right = 16, top = 14, bottom = 30;
   const times = items.map((i) => Date.parse(i.statedAt));
   const start = Math.min(Date.parse(state.first), ...times) - DAY, end = Math.max(Date.parse(state.last), ...times) + DAY;
@@ -357,8 +361,16 @@ function askForReaderKey() {
 
 // --- Wiring ----------------------------------------------------------------------------------------
 
+// Each refresh is a generation: a response that arrives after a newer refresh began is ignored, so a slow
+// answer for an earlier date can never overwrite the one the controls show.
+let generation = 0;
+const superseded = (mine) => mine !== generation;
+
 async function refresh() {
-  state.stances = await api(`/api/stances?${clockQuery()}`);
+  const mine = ++generation;
+  const stances = await api(`/api/stances?${clockQuery()}`);
+  if (superseded(mine)) return;
+  state.stances = stances;
   renderMatrix();
   await Promise.all([state.selected ? renderDetails() : null, renderChart()]);
   document.body.dataset.ready = 'true';

@@ -87,6 +87,32 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
     }
 
     [Fact]
+    public async Task a_slow_answer_for_an_earlier_date_never_overwrites_a_newer_one()
+    {
+        await Open("2025-03-13");
+        var release = new TaskCompletionSource();
+        await _page.RouteAsync("**/api/stances?asOf=2025-03-12*", async route =>
+        {
+            await release.Task;
+            await route.ContinueAsync();
+        });
+
+        // 12 March is asked for first, and its answer held back until 13 March has been asked for and shown.
+        await _page.Locator("#asof-date").FillAsync("2025-03-12");
+        await _page.Locator("#asof-date").DispatchEventAsync("change");
+        await _page.Locator("#asof-date").FillAsync("2025-03-13");
+        await _page.Locator("#asof-date").DispatchEventAsync("change");
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "conditional");
+        var stale = _page.WaitForResponseAsync(r => r.Url.Contains("asOf=2025-03-12", StringComparison.Ordinal));
+        release.SetResult();
+        await stale;
+        await _page.WaitForTimeoutAsync(500);
+
+        (await _page.Locator("#asof-value").TextContentAsync()).ShouldBe("2025-03-13");
+        (await Cell("russia", "ceasefire-30-day").GetAttributeAsync("data-stance")).ShouldBe("conditional");
+    }
+
+    [Fact]
     public async Task moving_the_date_slider_redraws_the_matrix()
     {
         await Open("2025-03-13");
