@@ -67,6 +67,8 @@ async function timelineItems(issue) {
   return items;
 }
 
+const partyName = (id) => state.parties.find((p) => p.id === id)?.name ?? id;
+
 // --- Dates -----------------------------------------------------------------------------------------
 
 const toDay = (date) => date.toISOString().slice(0, 10);
@@ -75,6 +77,7 @@ const dayIndex = (day) => Math.round((Date.parse(day) - Date.parse(state.first))
 function setAsOf(day, { fromSlider = false } = {}) {
   state.asOf = day;
   $('#asof-value').textContent = day;
+  $('#asof-slider').setAttribute('aria-valuetext', day);
   $('#asof-date').value = day;
   if (!fromSlider) $('#asof-slider').value = String(Math.max(0, dayIndex(day)));
   const url = new URL(location.href);
@@ -147,10 +150,9 @@ async function renderDetails() {
   const details = $('#details');
   const { party, issue } = state.selected ?? {};
   if (!party) return;
-  const partyName = state.parties.find((p) => p.id === party)?.name ?? party;
   const issueTitle = state.issues.find((i) => i.id === issue)?.title ?? issue;
   const stance = state.stances.parties.find((p) => p.party === party)?.issues.find((i) => i.issue === issue);
-  const parts = [el('h3', { text: `${partyName} on ${issueTitle}, as of ${state.asOf}` })];
+  const parts = [el('h3', { text: `${partyName(party)} on ${issueTitle}, as of ${state.asOf}` })];
   state.statement = null;
   if (!stance) {
     parts.push(el('p', { class: 'muted', text: 'No stance and no open claims.' }));
@@ -173,7 +175,7 @@ async function renderDetails() {
     }
     if (stance.claims.length) {
       parts.push(el('h4', { text: 'Open claims by others' }), ...stance.claims.map((c) =>
-        el('div', { class: 'claim', 'data-testid': 'claim' }, el('strong', { text: c.stance }), ` — claimed by ${c.claimedBy.party} (`,
+        el('div', { class: 'claim', 'data-testid': 'claim' }, el('strong', { text: c.stance }), ' — claimed by ', el('bdi', { text: partyName(c.claimedBy.party) }), ' (',
           el('bdi', { text: c.speaker }), `), ${c.statedAt}`)));
     }
   }

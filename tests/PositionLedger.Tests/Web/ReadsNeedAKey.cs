@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using PositionLedger.Seeding;
 using PositionLedger.Tests.Infrastructure;
@@ -32,6 +33,7 @@ public sealed class when_reads_need_a_key(ReadersOnlyApp app, BrowserFixture bro
 
         await Expect(_page.GetByTestId("reader-access")).ToBeVisibleAsync();
         await Expect(_page.Locator("#details")).ToContainTextAsync("needs a reader key");
+        (await _page.RunAxe()).Violations.Select(v => v.Id).ShouldBeEmpty();
         await _page.Locator("#reader-key").FillAsync(AppFixture.ReaderKey);
         await _page.GetByRole(AriaRole.Button, new() { Name = "Open the ledger" }).ClickAsync();
 

@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using PositionLedger.Seeding;
 using PositionLedger.Tests.Infrastructure;
@@ -45,6 +46,13 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await Expect(_page.Locator("body[data-ready=true]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
     }
 
+    /// <summary>axe-core's rules (WCAG 2.x A and AA, and best practices) over the page as it stands now.</summary>
+    private async Task ShouldHaveNoAccessibilityViolations()
+    {
+        var result = await _page.RunAxe();
+        result.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => n.Html))})").ShouldBeEmpty();
+    }
+
     private ILocator Cell(string party, string issue) => _page.GetByTestId($"cell-{party}-{issue}");
 
     private async Task Screenshot(string name)
@@ -63,6 +71,7 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await Expect(Cell("russia", "ceasefire-30-day").GetByTestId("claims-marker")).ToBeVisibleAsync();
         await Expect(Cell("us", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "proposes");
         await Screenshot("matrix-2025-03-13");
+        await ShouldHaveNoAccessibilityViolations();
 
         await Open("2025-03-12");
         await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "");
@@ -122,6 +131,7 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await slider.PressAsync("ArrowLeft");
 
         await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-12");
+        await Expect(slider).ToHaveAttributeAsync("aria-valuetext", "2025-03-12");
         await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "");
     }
 
@@ -134,11 +144,14 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
 
         await Expect(_page.GetByTestId("details-quote")).ToContainTextAsync("We agree with the proposals to stop hostilities");
         await Expect(_page.Locator("#details")).ToContainTextAsync("Vladimir Putin");
+        // Claims name the party that made them, not its id.
+        await Expect(_page.Locator("#details")).ToContainTextAsync("claimed by Ukraine");
         await Expect(_page.Locator("#details")).ToContainTextAsync("regroup and rearm");
         await Expect(_page.GetByTestId("claim")).ToHaveCountAsync(3);
         await Expect(_page.Locator("#details")).ToContainTextAsync("Volodymyr Zelenskiy");
         await Expect(_page.Locator("ol.revisions li")).ToHaveCountAsync(1);
         await Screenshot("details-putin");
+        await ShouldHaveNoAccessibilityViolations();
     }
 
     [Fact]
@@ -193,6 +206,7 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await Expect(_page.Locator(".error[data-field=statedAt]")).ToContainTextAsync("future");
         await Expect(_page.Locator("#f-quote")).ToHaveAttributeAsync("aria-invalid", "true");
         await Screenshot("editor-field-errors");
+        await ShouldHaveNoAccessibilityViolations();
     }
 
     [Fact]
