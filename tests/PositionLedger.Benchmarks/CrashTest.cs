@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Text.Json;
 using JasperFx.Events.Daemon;
 using Marten;
 using Marten.Events;
@@ -14,8 +15,10 @@ namespace PositionLedger.Benchmarks;
 
 /// <summary>
 /// Writers append through the HTTP API while the app is killed (SIGKILL) and restarted, then while
-/// PostgreSQL is stopped the hard way (pg_ctl -m immediate) and restarted. Afterwards every acknowledged
-/// statement exists exactly once, nothing is half-written, and the read models equal a rebuild.
+/// PostgreSQL is stopped the hard way (pg_ctl -m immediate) and restarted; then keyed imports without ids are
+/// killed mid-run (some right after their bulk commit) and retried with their key after the restart. Afterwards
+/// every acknowledged statement and imported line exists exactly once, nothing is half-written, and the read
+/// models equal a rebuild.
 /// </summary>
 public sealed class CrashTest(string appDll, string connectionString, string pgDataDir, int pgPort, int writers, TimeSpan phase)
 {
@@ -66,8 +69,125 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         await CheckRound($"round 2 (PostgreSQL pg_ctl -m immediate, restarted): recovery {dbRecovery.TotalMilliseconds:N0} ms from the crash to the next acknowledged write (the database was down 1 s of it)");
         stop.Cancel();
         await Task.WhenAll(load);
+
+        var imports = Math.Max(6, 2 * (int)phase.TotalSeconds);
+        Say($"Round 3: {imports} keyed imports of {ImportLines} lines without ids, the app SIGKILLed during each (half of them right after the bulk commit), restarted, the import retried with its key...");
+        current = await ImportRound(current, port, imports);
         await current.DisposeAsync();
         return await Verify();
+    }
+
+    private const int ImportLines = 2_000;
+
+    /// <summary>Import lines that were acknowledged (the import answered 200 for its key), by their token (the quote).</summary>
+    private readonly HashSet<string> _importedLines = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Keyed imports whose lines carry no id. Each is killed (SIGKILL) at a random moment of its run, or right after its
+    /// bulk append commits (before its revisions and its key), then the app is started again and the import retried
+    /// with the same key until it answers 200. Afterwards every line of it must exist exactly once.
+    /// </summary>
+    private async Task<AppProcess> ImportRound(AppProcess app, int port, int imports)
+    {
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        var random = new Random();
+        // Two imports without a kill (the first warms the app up): how long one takes, so that the kills fall within its run.
+        await RetryImport(app, "import-warm-up-1", ImportBody("import-warm-up-1"));
+        var took = Stopwatch.StartNew();
+        await RetryImport(app, "import-warm-up-2", ImportBody("import-warm-up-2"));
+        var duration = took.Elapsed;
+        Say($"  an import of {ImportLines} lines takes {duration.TotalMilliseconds:N0} ms");
+        var killedAfterCommit = 0;
+        for (var i = 0; i < imports; i++)
+        {
+            var key = $"import-{i}-{Guid.NewGuid():N}";
+            var body = ImportBody(key);
+            var lastEvent = await Count(db, $"select coalesce(max(seq_id), 0) from {Schema}.mt_events");
+            using var client = app.Client();
+            var running = Task.Run(async () =>
+            {
+                using var request = ImportRequest(key, body);
+                try { await client.SendAsync(request); }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException) { }
+            });
+            var killedAt = Stopwatch.StartNew();
+            var when = "";
+            if (i % 2 == 0)
+            {
+                // Right after the bulk append's commit: its events are visible, its revisions and the key not yet.
+                var clock = Stopwatch.StartNew();
+                while (await Count(db, $"select coalesce(max(seq_id), 0) from {Schema}.mt_events") < lastEvent + ImportLines
+                    && !running.IsCompleted && clock.Elapsed < TimeSpan.FromMinutes(1))
+                    await Task.Delay(1);
+                if (!running.IsCompleted) killedAfterCommit++;
+                when = running.IsCompleted ? "after it answered (its bulk commit unseen)" : "right after its bulk commit";
+            }
+            else
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(random.NextDouble() * duration.TotalMilliseconds));
+                when = running.IsCompleted ? "at random, after it answered" : "at random";
+            }
+            when = $"{when}, {killedAt.Elapsed.TotalMilliseconds:N0} ms into it";
+            await app.KillAsync();
+            await running;
+            await app.DisposeAsync();
+            (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, port);
+            await RetryImport(app, key, body);
+            for (var n = 1; n <= ImportLines; n++) _importedLines.Add(ImportToken(key, n));
+            var stored = (await Found(db)).Where(f => f.Key.StartsWith($"{key}-", StringComparison.Ordinal)).ToList();
+            Say($"  import {i}: killed {when}; retried to 200: {stored.Count(f => f.Value.Count == 1)} lines once, " +
+                $"{stored.Count(f => f.Value.Count > 1)} more than once, {ImportLines - stored.Count} missing");
+        }
+
+        var found = await Found(db);
+        var lost = _importedLines.Count(t => !found.ContainsKey(t));
+        var doubled = _importedLines.Count(t => found.TryGetValue(t, out var ids) && ids.Count > 1);
+        var foundLines = _importedLines.Count(found.ContainsKey);
+        _clean &= lost == 0 && doubled == 0;
+        var line = $"round 3 (keyed imports without ids, app SIGKILLed during each, {killedAfterCommit} right after the bulk commit, " +
+            $"restarted, retried with the key): acknowledged {_importedLines.Count} lines in {imports} imports, found {foundLines}, " +
+            $"lost = {lost}, doubled = {doubled}";
+        _report.Add(line);
+        Say(line);
+        return app;
+    }
+
+    private static string ImportToken(string key, int line) => $"{key}-line-{line}";
+
+    private static string ImportBody(string key) => string.Join('\n', Enumerable.Range(1, ImportLines).Select(n => JsonSerializer.Serialize(new
+    {
+        party = "russia", issue = "ceasefire", stance = "supports", speaker = "Importer", quote = ImportToken(key, n),
+        statedAt = "2025-03-13", source = new { outlet = "Crash test import" },
+    })));
+
+    private static HttpRequestMessage ImportRequest(string key, string body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, ImportStatementsEndpoint.Route)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/x-ndjson"),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        return request;
+    }
+
+    /// <summary>Sends the import with its key until it answers 200 (after a 409 "still being processed", a 503, or no answer).</summary>
+    private static async Task RetryImport(AppProcess app, string key, string body)
+    {
+        using var client = app.Client();
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var request = ImportRequest(key, body);
+                using var response = await client.SendAsync(request);
+                if (response.StatusCode == System.Net.HttpStatusCode.OK) return;
+                if (clock.Elapsed > TimeSpan.FromMinutes(2))
+                    throw new InvalidOperationException($"The import {key} still answers {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && clock.Elapsed < TimeSpan.FromMinutes(2)) { }
+            await Task.Delay(200);
+        }
     }
 
     private bool _clean = true;
