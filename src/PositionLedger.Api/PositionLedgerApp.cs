@@ -152,7 +152,7 @@ public static class PositionLedgerApp
             json.SerializerOptions.ReadStrictly();
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
         });
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.NameTheField);
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.Shape);
         builder.Services.AddExceptionHandler<ExceptionProblems>();
 
         var app = builder.Build();

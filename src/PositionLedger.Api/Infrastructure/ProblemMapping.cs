@@ -60,13 +60,18 @@ public static partial class JsonProblems
     [GeneratedRegex("Duplicate property '(?<name>[^']+)'")]
     private static partial Regex DuplicatePattern();
 
+    [GeneratedRegex(@"could not be converted to (?<type>\S+?)\. Path")]
+    private static partial Regex ConversionPattern();
+
     /// <summary>
-    /// Wolverine answers a body it cannot deserialize with 400 "Invalid JSON format"; this adds the
-    /// errors map naming the offending field, as for every other validation failure.
+    /// Shapes every problem the app writes: a <c>type</c> that links to the status code's definition, and
+    /// for a body Wolverine could not deserialize (400 "Invalid JSON format") the errors map naming the
+    /// field, in words without .NET type names, as for every other validation failure.
     /// </summary>
-    public static void NameTheField(ProblemDetailsContext context)
+    public static void Shape(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
+        if (problem.Status is { } status && StatusDefinitions.TryGetValue(status, out var definition)) problem.Type = definition;
         if (problem is HttpValidationProblemDetails) return;
         if (problem.Status == StatusCodes.Status415UnsupportedMediaType && !problem.Extensions.ContainsKey("errors"))
         {
@@ -76,8 +81,49 @@ public static partial class JsonProblems
         }
         if (problem.Title != "Invalid JSON format" || problem.Detail is not { } detail) return;
         var field = FieldOf(detail, path: null);
-        var message = UnmappedPattern().IsMatch(detail) ? $"'{field}' is not a known property." : detail;
-        problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
+        problem.Title = "The request is invalid";
+        problem.Detail = Describe(detail, field);
+        problem.Extensions.Remove("lineNumber");
+        problem.Extensions.Remove("bytePositionInLine");
+        problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [problem.Detail] };
+    }
+
+    private static readonly Dictionary<int, string> StatusDefinitions = new()
+    {
+        [400] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1",
+        [401] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
+        [403] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4",
+        [404] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5",
+        [409] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
+        [413] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
+        [415] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",
+        [422] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.21",
+        [429] = "https://www.rfc-editor.org/rfc/rfc6585#section-4",
+        [500] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.1",
+        [503] = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4",
+    };
+
+    /// <summary>A System.Text.Json error in plain words about the field, without .NET type names or byte positions.</summary>
+    public static string Describe(string message, string field)
+    {
+        if (UnmappedPattern().IsMatch(message)) return $"'{field}' is not a known property.";
+        if (DuplicatePattern().IsMatch(message)) return $"'{field}' is given more than once.";
+        var conversion = ConversionPattern().Match(message);
+        if (conversion.Success)
+        {
+            var expected = conversion.Groups["type"].Value switch
+            {
+                var t when t.Contains("System.String[]", StringComparison.Ordinal) => "a list of strings",
+                var t when t.Contains("System.String", StringComparison.Ordinal) => "a string",
+                var t when t.Contains("System.Int", StringComparison.Ordinal) => "a whole number",
+                var t when t.Contains("System.Boolean", StringComparison.Ordinal) => "true or false",
+                _ => "an object",
+            };
+            return field == "body" ? $"The body must be {expected}." : $"'{field}' must be {expected}.";
+        }
+        // Anything else is the JSON itself being broken: say so, without the parser's position bookkeeping.
+        var words = message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].Trim();
+        return $"The body is not valid JSON: {words}";
     }
 
     /// <summary>The field a System.Text.Json error is about ("source.url"), or "body" when it names none.</summary>

@@ -53,7 +53,8 @@ public sealed record CorrectStatement(
         catch (JsonException e)
         {
             var field = JsonProblems.FieldOf(e.Message, e.Path);
-            return Problems.Invalid(field == "body" ? "claimedBy" : $"claimedBy.{field}", e.Message);
+            var named = field == "body" ? "claimedBy" : $"claimedBy.{field}";
+            return Problems.Invalid(named, JsonProblems.Describe(e.Message, named));
         }
     }
 

@@ -53,7 +53,7 @@ public static class StatementImport
                 }
                 if (broken is not null)
                 {
-                    yield return new ImportLine(number + 1, null, null, $"Not valid JSON: {broken}");
+                    yield return new ImportLine(number + 1, null, null, JsonProblems.Describe(broken, "body"));
                     yield break;
                 }
                 yield return Parse(++number, node);
@@ -99,7 +99,7 @@ public static class StatementImport
         }
         catch (JsonException ex) when (ex.Path is null or "$")
         {
-            return new ImportLine(line, null, null, text.TrimStart(" \t"u8).StartsWith("{"u8) ? $"Not valid JSON: {ex.Message}" : NotAnObject);
+            return new ImportLine(line, null, null, text.TrimStart(" \t"u8).StartsWith("{"u8) ? JsonProblems.Describe(ex.Message, "body") : NotAnObject);
         }
     }
 
@@ -119,7 +119,9 @@ public static class StatementImport
         }
         catch (JsonException ex) when (ex.Path is not (null or "$"))
         {
-            return ex.Path == "$.id" ? new ImportLine(line, null, null, "id: must be a GUID.") : new ImportLine(line, null, null, ex.Message);
+            if (ex.Path == "$.id") return new ImportLine(line, null, null, "id: must be a GUID.");
+            var field = JsonProblems.FieldOf(ex.Message, ex.Path);
+            return new ImportLine(line, null, null, $"{field}: {JsonProblems.Describe(ex.Message, field)}");
         }
         if (archived is null) return new ImportLine(line, null, null, NotAnObject);
         Guid? id = null;

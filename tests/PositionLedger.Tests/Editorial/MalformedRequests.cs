@@ -169,6 +169,10 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
 
         var problem = await response.ShouldBeProblemAsync((HttpStatusCode)@case.Status);
         problem["errors"]?.AsObject().Select(e => e.Key).ShouldContain(@case.Field, problem.ToJsonString());
+        // Plain words for the client: no .NET type names, and a type that links to the status's definition.
+        problem.ToJsonString().ShouldNotContain("System.");
+        problem.ToJsonString().ShouldNotContain("PositionLedger.");
+        problem["type"]!.GetValue<string>().ShouldStartWith("https://www.rfc-editor.org/rfc/");
         (await App.EventCountAsync()).ShouldBe(events);
     }
 
