@@ -13,6 +13,7 @@ using NpgsqlTypes;
 using PositionLedger;
 using PositionLedger.Benchmarks;
 using PositionLedger.Tests.Infrastructure;
+using PositionLedger.Infrastructure;
 using PositionLedger.Stances;
 using PositionLedger.Statements;
 

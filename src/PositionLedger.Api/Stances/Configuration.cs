@@ -7,6 +7,12 @@ public static class Configuration
 {
     public const string RevisionsProjection = "StatementRevisions";
 
+    public static IServiceCollection AddStances(this IServiceCollection services, string schema) =>
+        services
+            .AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName))
+            .AddSingleton<StoredEventRevisions>()
+            .AddSingleton<RevisionsRebuild>();
+
     public static StoreOptions AddStances(this StoreOptions options)
     {
         var table = StatementRevisionsProjection.DefineTable(options.DatabaseSchemaName);
