@@ -5,10 +5,11 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using PositionLedger.Activity;
+using PositionLedger.Imports;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
 using PositionLedger.Statements;
 using Weasel.Core;
 using Wolverine;
@@ -36,12 +37,13 @@ public static class PositionLedgerApp
 
         var pools = builder.Services.AddConnectionPools(connectionString, configuration);
         builder.Services
-            .AddStances(schema)
+            .AddRevisions(schema)
             .AddActivity(schema)
             .AddIdempotency(schema)
             .AddSingleton(TimeProvider.System)
             .AddHttpContextAccessor()
-            .AddStatements(schema);
+            .AddStatements()
+            .AddImports(schema);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));
@@ -90,7 +92,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
-                options.AddParties().AddIssues().AddStatements().AddStances().AddActivity().AddIdempotency();
+                options.AddParties().AddIssues().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
                 // deploy scripts) ends such sessions; this is the last resort if the server has none.

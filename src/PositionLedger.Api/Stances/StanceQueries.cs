@@ -2,19 +2,9 @@ using System.Text.Json;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Statements;
+using PositionLedger.Revisions;
 
 namespace PositionLedger.Stances;
-
-public sealed record ClaimView(string StatementId, ClaimedBy ClaimedBy, string Speaker, string Stance, string StatedAt);
-
-public sealed record IssueStance(
-    string Issue,
-    string? Stance,
-    string[] Conditions,
-    string? StatedAt,
-    string? StatementId,
-    string? Speaker,
-    IReadOnlyList<ClaimView> Claims);
 
 /// <summary>
 /// The stance rules of DESIGN.md, answered from the revision table: per (party, issue) one index walk

@@ -79,16 +79,6 @@ public sealed record CorrectStatement(
     }
 }
 
-public static class StatementInputs
-{
-    /// <summary>Content back in input form; every value round-trips through validation unchanged.</summary>
-    public static StateStatement Of(StatementContent c) => new(
-        c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, Instants.Format(c.StatedAt, c.StatedOnDate),
-        new SourceInput(c.Source.Outlet, c.Source.Url, c.Source.PublishedAt is { } p ? Instants.Format(p, false) : null),
-        c.Conditions,
-        c.ClaimedBy is null ? null : new ClaimedByInput(c.ClaimedBy.Party, c.ClaimedBy.Speaker));
-}
-
 public static class CorrectStatementEndpoint
 {
     private static readonly CorrectStatement.Validator Validator = new();
@@ -142,15 +132,3 @@ public static class CorrectStatementEndpoint
     }
 }
 
-/// <summary>Rules every change to an existing statement obeys.</summary>
-public static class StatementRules
-{
-    public static ProblemDetails CheckWritable(Statement statement, long expectedVersion)
-    {
-        if (statement.Version != expectedVersion)
-            return Problems.Conflict($"The statement is at version {statement.Version}, not {expectedVersion}; fetch it again and retry.");
-        if (statement.Retracted)
-            return Problems.Conflict("The statement is retracted; it can no longer be changed.");
-        return WolverineContinue.NoProblems;
-    }
-}

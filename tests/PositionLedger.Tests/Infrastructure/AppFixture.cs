@@ -2,7 +2,7 @@ using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
 
 namespace PositionLedger.Tests.Infrastructure;
 
@@ -100,7 +100,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
             Services.GetRequiredService<RevisionTable>().QualifiedName,
             Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName,
             Services.GetRequiredService<PositionLedger.Activity.ActivityTable>().QualifiedName,
-            Services.GetRequiredService<PositionLedger.Statements.BulkAppend.PendingTable>().QualifiedName,
+            Services.GetRequiredService<PositionLedger.Imports.BulkAppend.PendingTable>().QualifiedName,
         })
         {
             await using var command = db.CreateCommand($"delete from {table}");

@@ -2,7 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using PositionLedger.Infrastructure;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -17,12 +17,12 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly PositionLedger.Infrastructure.StanceDataSource _stanceDataSource;
-        private readonly PositionLedger.Stances.RevisionTable _revisionTable;
+        private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_parties_party_stance(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Stances.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_parties_party_stance(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _stanceDataSource = stanceDataSource;

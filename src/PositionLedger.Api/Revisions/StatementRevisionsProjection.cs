@@ -6,10 +6,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Statements;
 using Weasel.Postgresql.Tables;
 
-namespace PositionLedger.Stances;
-
-/// <summary>The qualified name of the bitemporal revision table, for the queries that read it.</summary>
-public sealed record RevisionTable(string QualifiedName);
+namespace PositionLedger.Revisions;
 
 /// <summary>
 /// The bitemporal table: one row per revision of a statement, valid in record time from the event that

@@ -2,7 +2,7 @@ using Marten;
 using Npgsql;
 using PositionLedger.Statements;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Revisions;
 
 /// <summary>
 /// The revision rows of stored statement events, written by PostgreSQL from the events' JSON: for the bulk

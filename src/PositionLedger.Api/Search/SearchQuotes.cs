@@ -2,8 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Search;
 
 public sealed record SearchHit(float Rank, StatementItem Statement);
 

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Timeline;
 
 public sealed record TimelineFilter(string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To);
 
