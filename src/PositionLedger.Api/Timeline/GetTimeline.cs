@@ -71,11 +71,12 @@ public static class GetTimelineEndpoint
         var items = new List<StatementItem>();
         (DateTimeOffset, long) last = default;
         await using var reader = await command.ExecuteReaderAsync(ct);
+        var row = new RevisionRows.Reader(reader);
         while (await reader.ReadAsync(ct))
         {
             if (items.Count == size) return new TimelinePage(knownAt, items, new Cursor(knownAt, last.Item1, last.Item2).ToString());
-            items.Add(RevisionRows.Read(reader));
-            last = RevisionRows.OrderKey(reader);
+            items.Add(row.Item());
+            last = row.OrderKey();
         }
         return new TimelinePage(knownAt, items, null);
     }
