@@ -165,7 +165,7 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
             rows.Select(r => r.RecordedToSeq).ToArray());
 
     /// <summary>One revision: valid in record time from recordedFrom until (when closed) recordedTo.</summary>
-    private sealed class Row(
+    public sealed class Row(
         Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
     {
         public Guid StatementId { get; } = statementId;
@@ -178,10 +178,10 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         public long? RecordedToSeq { get; set; }
     }
 
-    private sealed record Closing(Guid StatementId, DateTimeOffset At, long Sequence);
+    public sealed record Closing(Guid StatementId, DateTimeOffset At, long Sequence);
 
     /// <summary>The rows a page of events inserts and the earlier rows it closes, in event order.</summary>
-    private sealed class Page
+    public sealed class Page
     {
         private readonly Dictionary<Guid, Row> _open = [];
 
