@@ -1,18 +1,15 @@
-using System.Globalization;
 using System.Text.Json.Serialization;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
-using Npgsql;
 using PositionLedger.Activity;
-using PositionLedger.EventLog;
+using PositionLedger.Imports;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
 using PositionLedger.Statements;
 using Weasel.Core;
 using Wolverine;
@@ -24,77 +21,37 @@ namespace PositionLedger;
 /// <summary>The whole app's wiring, shared by the command line and the tests' in-process host.</summary>
 public static class PositionLedgerApp
 {
-    public const string WritesPolicy = "writes";
-
-    private static bool IsWrite(HttpChain chain) => chain.HttpMethods.Any(m => m != HttpMethods.Get && m != HttpMethods.Head);
-
     public static WebApplication Build(string[] args)
     {
         // appsettings.json and wwwroot live beside the binaries, wherever the app is started from.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        var connectionString = builder.Configuration.GetConnectionString("PositionLedger")
+        var configuration = builder.Configuration;
+        var connectionString = configuration.GetConnectionString("PositionLedger")
             ?? throw new InvalidOperationException(
-                "No database configured: set ConnectionStrings__PositionLedger, or start the app with deploy/run.sh, which starts a local PostgreSQL.");
-        var schema = builder.Configuration["PositionLedger:Schema"] ?? "positionledger";
+                "No database configured: set ConnectionStrings__PositionLedger, or start the app with deploy/run.sh, "
+                + "which starts a local PostgreSQL.");
+        var schema = configuration["PositionLedger:Schema"] ?? "positionledger";
         // "multi": several nodes share the database; Wolverine's leader election puts each async projection
         // on exactly one live node and moves it when that node dies. Otherwise one node runs them all.
-        var multiNode = string.Equals(builder.Configuration["PositionLedger:Nodes"], "multi", StringComparison.OrdinalIgnoreCase);
+        var multiNode = string.Equals(configuration["PositionLedger:Nodes"], "multi", StringComparison.OrdinalIgnoreCase);
 
-        var npgsql = new NpgsqlDataSourceBuilder(connectionString);
-        // The same few queries run all day (stances, appends): let Npgsql prepare them on the server once
-        // they repeat, so PostgreSQL stops planning them on every call. A connection string may override it.
-        if (npgsql.ConnectionStringBuilder.MaxAutoPrepare == 0) npgsql.ConnectionStringBuilder.MaxAutoPrepare = 64;
-        var dataSource = npgsql.Build();
-        // Marten's own pool. Its async daemon joins each page of events to mt_streams, and PostgreSQL's default
-        // costs planned that as a parallel scan of every stream (docs/benchmarks.md, B6); what else Marten runs
-        // here reads rows by key. The app's own SQL (search, timelines, imports, rebuilds) keeps the server's
-        // settings, where parallel workers help a search for a common word. Startup options override the
-        // server's; prepended, so that the connection string's own Options (or PGOPTIONS) still win.
-        var givenOptions = npgsql.ConnectionStringBuilder.Options ?? Environment.GetEnvironmentVariable("PGOPTIONS");
-        npgsql.ConnectionStringBuilder.Options = $"-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0 {givenOptions}".Trim();
-        var martenDataSource = npgsql.Build();
-        builder.Services.AddSingleton(dataSource);
-        // Made by a factory, so that the container disposes them (and their pools) with the app.
-        builder.Services.AddSingleton(_ => StanceDataSource.For(connectionString));
-        builder.Services.AddSingleton(_ => ExportDataSource.For(connectionString, builder.Configuration.GetValue(ExportDataSource.ReadBufferSetting, 1 << 20)));
-        builder.Services.AddSingleton<RevisionsRebuild>();
-        builder.Services.AddSingleton<StoredEventRevisions>();
-        builder.Services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
-        builder.Services.AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName));
-        var idempotencyTable = Idempotency.DefineTable(schema);
-        builder.Services.AddSingleton(new IdempotencyTable(idempotencyTable.Identifier.QualifiedName));
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddHttpContextAccessor();
-        builder.Services.AddSingleton<StateStatement.Validator>();
-        builder.Services.AddSingleton<StatementReferences>();
-        builder.Services.AddSingleton(new BulkAppend.PendingTable($"{schema}.{BulkAppend.TableName}"));
-        builder.Services.AddSingleton<BulkAppend>();
-        builder.Services.AddHostedService<RecoverImports>();
+        var pools = builder.Services.AddConnectionPools(connectionString, configuration);
+        builder.Services
+            .AddRevisions(schema)
+            .AddActivity(schema)
+            .AddIdempotency(schema)
+            .AddSingleton(TimeProvider.System)
+            .AddHttpContextAccessor()
+            .AddStatements()
+            .AddImports(schema);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = builder.Configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));
-        builder.Services.AddApiKeys(builder.Configuration);
-        builder.Services.AddRateLimiter(limits =>
-        {
-            var perSecond = builder.Configuration.GetValue("RateLimits:WritesPerSecond", 100);
-            var burst = builder.Configuration.GetValue("RateLimits:WriteBurst", 200);
-            limits.AddPolicy(WritesPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
-                context.User.Identity?.Name ?? "anonymous",
-                _ => new TokenBucketRateLimiterOptions { TokenLimit = burst, TokensPerPeriod = perSecond, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
-            limits.OnRejected = async (rejected, ct) =>
-            {
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
-                rejected.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = rejected.HttpContext,
-                    ProblemDetails = { Status = 429, Detail = $"Too many writes for this API key; retry after {retryAfter} s." },
-                });
-            };
-        });
-        builder.Services.AddPositionLedgerOpenApi();
-        builder.Services.AddPositionLedgerSecurityHeaders();
+            kestrel.Limits.MaxRequestBodySize = configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));
+        builder.Services
+            .AddApiKeys(configuration)
+            .AddWriteRateLimit(configuration)
+            .AddPositionLedgerOpenApi()
+            .AddPositionLedgerSecurityHeaders();
         // Generated code is written ahead of time (codegen write) and loaded statically outside Development.
         builder.Services.CritterStackDefaults(defaults =>
         {
@@ -102,11 +59,30 @@ public static class PositionLedgerApp
             defaults.Production.GeneratedCodeMode = JasperFx.CodeGeneration.TypeLoadMode.Static;
             defaults.AutoResolveProjectRoot = true;
         });
-        builder.Services.AddHealthChecks().AddNpgSql(_ => dataSource, name: "postgresql", tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddNpgSql(_ => pools.App, name: "postgresql", tags: ["ready"]);
 
+        AddEventStore(builder, pools, schema, multiNode);
+        AddWolverine(builder, multiNode);
+
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.ReadStrictly();
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+        });
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.Shape);
+        builder.Services.AddExceptionHandler<ExceptionProblems>();
+
+        var app = builder.Build();
+        UsePipeline(app);
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static void AddEventStore(WebApplicationBuilder builder, ConnectionPools.Pools pools, string schema, bool multiNode)
+    {
         var marten = builder.Services.AddMarten(options =>
             {
-                options.Connection(martenDataSource);
+                options.Connection(pools.Marten);
                 options.DatabaseSchemaName = schema;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
                 options.Events.StreamIdentity = StreamIdentity.AsString;
@@ -116,8 +92,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
-                options.AddParties().AddIssues().AddStatements().AddStances().AddActivity();
-                options.Storage.ExtendedSchemaObjects.Add(idempotencyTable);
+                options.AddParties().AddIssues().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
                 // deploy scripts) ends such sessions; this is the last resort if the server has none.
@@ -130,7 +105,10 @@ public static class PositionLedgerApp
         // On by default so a fresh database just works; a deployment that runs `db-apply` first can skip
         // the schema comparison at every start.
         if (builder.Configuration.GetValue("PositionLedger:ApplySchemaOnStartup", true)) marten.ApplyAllDatabaseChangesOnStartup();
+    }
 
+    private static void AddWolverine(WebApplicationBuilder builder, bool multiNode)
+    {
         builder.Host.UseWolverine(options =>
         {
             options.ApplicationAssembly = typeof(PositionLedgerApp).Assembly;
@@ -146,18 +124,10 @@ public static class PositionLedgerApp
             }
         });
         builder.Services.AddWolverineHttp();
+    }
 
-        builder.Services.ConfigureHttpJsonOptions(json =>
-        {
-            json.SerializerOptions.ReadStrictly();
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
-        });
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.Shape);
-        builder.Services.AddExceptionHandler<ExceptionProblems>();
-
-        var app = builder.Build();
-        var readsNeedReader = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>().Value.RequireReaderForReads;
-
+    private static void UsePipeline(WebApplication app)
+    {
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -165,21 +135,19 @@ public static class PositionLedgerApp
         app.UseStaticFiles();
         app.Use(Audit.CorrelateAsync);
         app.Use(RequestShape.GuardAsync);
-        var importLimit = builder.Configuration.GetValue("PositionLedger:MaxImportBytes", 256L * 1024 * 1024);
-        app.Use((context, next) =>
-        {
-            // Archives are larger than any single write.
-            if (context.Request.Path.StartsWithSegments(ImportStatementsEndpoint.Route)
-                && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-                size.MaxRequestBodySize = importLimit;
-            return next(context);
-        });
+        app.UseImportBodyLimit(app.Configuration);
         app.UseAuthentication();
         app.Use(app.Services.GetRequiredService<FailedKeyLimiter>().GuardAsync);
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseMiddleware<Idempotency>();
+    }
 
+    private static bool IsWrite(HttpChain chain) => chain.HttpMethods.Any(m => m != HttpMethods.Get && m != HttpMethods.Head);
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        var readsNeedReader = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>().Value.RequireReaderForReads;
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry())
             .WithSecurityHeadersPolicy(SecurityHeaders.DocsPolicy);
@@ -192,11 +160,10 @@ public static class PositionLedgerApp
             http.ConfigureEndpoints(chain =>
             {
                 OpenApi.DropUntypedResults(chain);
-                if (IsWrite(chain)) chain.RequireAuthorization(Roles.Editor).RequireRateLimiting(WritesPolicy);
+                if (IsWrite(chain)) chain.RequireAuthorization(Roles.Editor).RequireRateLimiting(WriteRateLimit.Policy);
                 else if (readsNeedReader) chain.RequireAuthorization(Roles.Reader);
             });
             http.AddMiddleware(typeof(Audit), IsWrite);
         });
-        return app;
     }
 }

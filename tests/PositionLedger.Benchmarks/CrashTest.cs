@@ -8,6 +8,7 @@ using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PositionLedger.Activity;
+using PositionLedger.Imports;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 
@@ -289,7 +290,7 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         var before = (await Rows(db, revisions), await Rows(db, activity));
         using (var daemon = await store.BuildProjectionDaemonAsync())
         {
-            await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
             await daemon.RebuildProjectionAsync(LedgerActivityProjection.ProjectionName, TimeSpan.FromMinutes(5), CancellationToken.None);
         }
         var rebuilt = (await Rows(db, revisions), await Rows(db, activity)) == before;

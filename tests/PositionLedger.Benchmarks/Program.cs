@@ -13,8 +13,10 @@ using NpgsqlTypes;
 using PositionLedger;
 using PositionLedger.Benchmarks;
 using PositionLedger.Tests.Infrastructure;
+using PositionLedger.Infrastructure;
 using PositionLedger.Stances;
 using PositionLedger.Statements;
+using PositionLedger.Revisions;
 
 // Usage: deploy/bench.sh [--statements N] (see README). Prints a table and writes docs/benchmarks.md + .json.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -165,7 +167,7 @@ if (Runs("B3"))
     var clock = Stopwatch.StartNew();
     using (var daemon = await store.BuildProjectionDaemonAsync())
     {
-        await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(60), CancellationToken.None);
+        await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(60), CancellationToken.None);
     }
     notes.Add($"B3: the same rebuild through Marten's async daemon (`projections rebuild`) ran at {events / clock.Elapsed.TotalSeconds:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s).");
     // The rebuilds left a million dead rows; autovacuum would clean them during the next measurements.

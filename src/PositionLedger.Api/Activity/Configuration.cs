@@ -5,6 +5,9 @@ namespace PositionLedger.Activity;
 
 public static class Configuration
 {
+    public static IServiceCollection AddActivity(this IServiceCollection services, string schema) =>
+        services.AddSingleton(new ActivityTable($"{schema}.{LedgerActivityProjection.TableName}"));
+
     public static StoreOptions AddActivity(this StoreOptions options)
     {
         var table = LedgerActivityProjection.DefineTable(options.DatabaseSchemaName);

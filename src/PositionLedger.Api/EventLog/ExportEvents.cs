@@ -11,28 +11,6 @@ using Wolverine.Http;
 namespace PositionLedger.EventLog;
 
 /// <summary>
-/// The export's own pool: its connections read megabytes per chunk, so they get a large read buffer (fewer
-/// socket reads, each one a wake-up of the app); the rest of the app keeps Npgsql's small default.
-/// </summary>
-public sealed class ExportDataSource(NpgsqlDataSource value) : IDisposable
-{
-    /// <summary>The read buffer of the export's connections, in bytes (1 MB unless set).</summary>
-    public const string ReadBufferSetting = "PositionLedger:ExportReadBufferBytes";
-
-    public NpgsqlDataSource Value { get; } = value;
-
-    public static ExportDataSource For(string connectionString, int readBufferBytes)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { ReadBufferSize = readBufferBytes };
-        // Each export holds two connections: room for ten at once, without the main pool's size.
-        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, 20);
-        return new ExportDataSource(NpgsqlDataSource.Create(builder));
-    }
-
-    public void Dispose() => Value.Dispose();
-}
-
-/// <summary>
 /// The whole event log (or everything after a sequence) as NDJSON, in record order, for replay and
 /// export. Rows go from PostgreSQL to the response as they are read, so memory stays flat at any size.
 /// </summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Marten;
 using Npgsql;
 using Weasel.Postgresql.Tables;
 
@@ -209,3 +210,15 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
 }
 
 public sealed record IdempotencyTable(string QualifiedName);
+
+public static class IdempotencyRegistration
+{
+    public static IServiceCollection AddIdempotency(this IServiceCollection services, string schema) =>
+        services.AddSingleton(new IdempotencyTable(Idempotency.DefineTable(schema).Identifier.QualifiedName));
+
+    public static StoreOptions AddIdempotency(this StoreOptions options)
+    {
+        options.Storage.ExtendedSchemaObjects.Add(Idempotency.DefineTable(options.DatabaseSchemaName));
+        return options;
+    }
+}

@@ -19,7 +19,8 @@ public static class OpenApi
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info.Title = "PositionLedger";
-                document.Info.Description = "Event-sourced tracker of stated positions in negotiations, with as-of (valid time) and known-at (record time) queries.";
+                document.Info.Description = "Event-sourced tracker of stated positions in negotiations, "
+                    + "with as-of (valid time) and known-at (record time) queries.";
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes[ApiKeyAuthentication.SchemeName] = new OpenApiSecurityScheme
@@ -43,7 +44,8 @@ public static class OpenApi
                     operation.Responses.TryAdd("401", Problem("No API key, or an unknown one."));
                     operation.Responses.TryAdd("403", Problem("The key's role may not do this."));
                 }
-                if (metadata.OfType<EnableRateLimitingAttribute>().Any()) operation.Responses.TryAdd("429", Problem("Too many writes for this key; see Retry-After."));
+                if (metadata.OfType<EnableRateLimitingAttribute>().Any())
+                    operation.Responses.TryAdd("429", Problem("Too many writes for this key; see Retry-After."));
                 var route = context.Description.RelativePath ?? "";
                 if (route.Contains('{')) operation.Responses.TryAdd("404", Problem("No such party, issue or statement."));
                 if (context.Description.HttpMethod == "POST")
@@ -54,20 +56,8 @@ public static class OpenApi
                     operation.Responses.TryAdd("422", Problem("The Idempotency-Key was used for another request."));
                 }
                 operation.Responses.TryAdd("503", Problem("The database is unavailable."));
-                if (route == Statements.ImportStatementsEndpoint.Route.TrimStart('/') && operation.RequestBody is null)
-                {
-                    // The import endpoint reads its body as a stream, so the generator cannot see its shape.
-                    operation.RequestBody = new OpenApiRequestBody
-                    {
-                        Required = true,
-                        Description = "Statements as for POST /api/statements, each with an optional id: NDJSON (one per line) or a JSON array.",
-                        Content = new Dictionary<string, OpenApiMediaType>
-                        {
-                            ["application/x-ndjson"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
-                            ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(nameof(Statements.StateStatement), context.Document) } },
-                        },
-                    };
-                }
+                if (operation.RequestBody is null && metadata.OfType<RequestBodyAttribute>().FirstOrDefault() is { } body)
+                    operation.RequestBody = body.Describe(context.Document);
                 return Task.CompletedTask;
             });
         });
@@ -81,4 +71,14 @@ public static class OpenApi
             foreach (var produces in endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Where(m => m.Type == typeof(IResult)).ToList())
                 endpoint.Metadata.Remove(produces);
         });
+}
+
+/// <summary>
+/// An endpoint that reads its body as a stream describes that body itself (the generator cannot see its shape),
+/// with an attribute deriving from this one on its method.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public abstract class RequestBodyAttribute : Attribute
+{
+    public abstract OpenApiRequestBody Describe(OpenApiDocument? document);
 }

@@ -5,6 +5,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
 using Wolverine.Http;
+using PositionLedger.Revisions;
 
 namespace PositionLedger.Stances;
 

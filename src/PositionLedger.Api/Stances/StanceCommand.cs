@@ -4,6 +4,7 @@ using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using Spectre.Console;
+using PositionLedger.Revisions;
 
 namespace PositionLedger.Stances;
 

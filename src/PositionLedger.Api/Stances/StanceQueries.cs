@@ -2,46 +2,14 @@ using System.Text.Json;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Statements;
+using PositionLedger.Revisions;
 
 namespace PositionLedger.Stances;
-
-public sealed record ClaimView(string StatementId, ClaimedBy ClaimedBy, string Speaker, string Stance, string StatedAt);
-
-public sealed record IssueStance(
-    string Issue,
-    string? Stance,
-    string[] Conditions,
-    string? StatedAt,
-    string? StatementId,
-    string? Speaker,
-    IReadOnlyList<ClaimView> Claims);
 
 /// <summary>
 /// The stance rules of DESIGN.md, answered from the revision table: per (party, issue) one index walk
 /// for the basis and one for the open claims, so the cost stays flat however long the history grows.
 /// </summary>
-/// <summary>
-/// Connections for the stance query, which always uses PostgreSQL's generic plan: its arrays of parties and
-/// issues make every custom plan look cheaper, so by default PostgreSQL would re-plan it on every call
-/// (about 1 ms, more than the query itself at any size). Its own pool, so no other query is affected.
-/// </summary>
-public sealed class StanceDataSource(NpgsqlDataSource value) : IDisposable
-{
-    public NpgsqlDataSource Value { get; } = value;
-
-    public static StanceDataSource For(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        builder.Options = $"{builder.Options ?? Environment.GetEnvironmentVariable("PGOPTIONS")} -c plan_cache_mode=force_generic_plan".Trim();
-        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 16;
-        // A second pool: kept small, so that the two together stay within the server's connections.
-        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, 20);
-        return new StanceDataSource(NpgsqlDataSource.Create(builder));
-    }
-
-    public void Dispose() => Value.Dispose();
-}
-
 public static class StanceQueries
 {
     // For every (party, issue) pair asked about: the basis is the party's own revision effective at

@@ -80,47 +80,40 @@ public sealed record CorrectStatement(
     }
 }
 
-public static class StatementInputs
-{
-    /// <summary>Content back in input form; every value round-trips through validation unchanged.</summary>
-    public static StateStatement Of(StatementContent c) => new(
-        c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, Instants.Format(c.StatedAt, c.StatedOnDate),
-        new SourceInput(c.Source.Outlet, c.Source.Url, c.Source.PublishedAt is { } p ? Instants.Format(p, false) : null),
-        c.Conditions,
-        c.ClaimedBy is null ? null : new ClaimedByInput(c.ClaimedBy.Party, c.ClaimedBy.Speaker));
-}
-
 public static class CorrectStatementEndpoint
 {
     private static readonly CorrectStatement.Validator Validator = new();
 
+    // Loaded by hand rather than with [WriteAggregate]: the id is normalised as a GUID, and 404 comes before 400 and 409.
     public static async Task<IEventStream<Statement>?> LoadAsync(string id, IDocumentSession session, CancellationToken ct) =>
         Guid.TryParse(id, out var guid) ? await session.Events.FetchForWriting<Statement>(guid.ToString(), ct) : null;
 
-    public static async Task<ProblemDetails> ValidateAsync(
-        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session, StateStatement.Validator statementRules,
-        StatementReferences references, CancellationToken ct)
+    /// <summary>Every check, in order, and the decision: the event to append once nothing stands in its way.</summary>
+    public static async Task<(ProblemDetails, StatementCorrected?)> ValidateAsync(
+        string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session,
+        StateStatement.Validator statementRules, StatementReferences references, CancellationToken ct)
     {
-        if (stream?.Aggregate is not { } statement) return Problems.NotFound($"No statement '{id}' exists.");
+        if (stream?.Aggregate is not { } statement) return (Problems.NotFound($"No statement '{id}' exists."), null);
         var problem = Problems.Check(Validator, command);
-        if (problem.IsProblem()) return problem;
+        if (problem.IsProblem()) return (problem, null);
         problem = command.CheckClaimedByShape();
-        if (problem.IsProblem()) return problem;
+        if (problem.IsProblem()) return (problem, null);
         problem = StatementRules.CheckWritable(statement, command.ExpectedVersion!.Value);
-        if (problem.IsProblem()) return problem;
+        if (problem.IsProblem()) return (problem, null);
 
         var corrected = command.AppliedTo(statement.Content);
         problem = Problems.Check(statementRules, corrected);
-        if (problem.IsProblem()) return problem;
-        if (Decide(statement, command).ChangedFields.Length == 0)
-            return Problems.Invalid("body", "The correction changes no field of the statement.");
-        return await references.CheckAsync(session, corrected.Party!, corrected.Issue!, corrected.ClaimedBy?.Party, ct);
+        if (problem.IsProblem()) return (problem, null);
+        var correction = Decide(statement, command);
+        if (correction.ChangedFields.Length == 0)
+            return (Problems.Invalid("body", "The correction changes no field of the statement."), null);
+        return (await references.CheckAsync(session, corrected.Party!, corrected.Issue!, corrected.ClaimedBy?.Party, ct), correction);
     }
 
     [WolverinePost("/api/statements/{id}/corrections")]
-    public static Ok<StatementAppended> Post(CorrectStatement command, IEventStream<Statement> stream)
+    public static Ok<StatementAppended> Post(CorrectStatement command, StatementCorrected correction, IEventStream<Statement> stream)
     {
-        stream.AppendOne(Decide(stream.Aggregate!, command));
+        stream.AppendOne(correction);
         return TypedResults.Ok(new StatementAppended(stream.Aggregate!.Id, stream.Aggregate.Version + 1));
     }
 
@@ -143,15 +136,3 @@ public static class CorrectStatementEndpoint
     }
 }
 
-/// <summary>Rules every change to an existing statement obeys.</summary>
-public static class StatementRules
-{
-    public static ProblemDetails CheckWritable(Statement statement, long expectedVersion)
-    {
-        if (statement.Version != expectedVersion)
-            return Problems.Conflict($"The statement is at version {statement.Version}, not {expectedVersion}; fetch it again and retry.");
-        if (statement.Retracted)
-            return Problems.Conflict("The statement is retracted; it can no longer be changed.");
-        return WolverineContinue.NoProblems;
-    }
-}

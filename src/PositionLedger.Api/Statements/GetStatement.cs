@@ -5,8 +5,6 @@ using Wolverine.Http;
 
 namespace PositionLedger.Statements;
 
-public sealed record SourceView(string Outlet, string? Url, string? PublishedAt);
-
 /// <summary>A statement's content as the API shows it: stance as its word, statedAt with its own precision.</summary>
 public sealed record ContentView(
     string Party,

@@ -25,6 +25,7 @@ public static class RetractStatementEndpoint
 {
     private static readonly RetractStatement.Validator Validator = new();
 
+    // Loaded by hand rather than with [WriteAggregate]: the id is normalised as a GUID, and 404 comes before 400 and 409.
     public static async Task<IEventStream<Statement>?> LoadAsync(string id, IDocumentSession session, CancellationToken ct) =>
         Guid.TryParse(id, out var guid) ? await session.Events.FetchForWriting<Statement>(guid.ToString(), ct) : null;
 

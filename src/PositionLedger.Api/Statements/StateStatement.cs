@@ -107,4 +107,3 @@ public static class StateStatementEndpoint
     }
 }
 
-public sealed record StatementAppended(string Id, long Version);

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using PositionLedger.Infrastructure;
+using PositionLedger.Imports;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -2,7 +2,6 @@ using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PositionLedger.Stances;
 
 namespace PositionLedger.Tests.Infrastructure;
 
@@ -95,13 +94,16 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
         await Store.Advanced.ResetAllData();
         Services.GetRequiredService<PositionLedger.Statements.StatementReferences>().Forget();
         var db = Services.GetRequiredService<NpgsqlDataSource>();
-        foreach (var table in new[]
+        // Every table of the app's own (pl_*), found in the schema: a new read model is reset without a word here.
+        var tables = new List<string>();
+        await using (var list = db.CreateCommand(
+            "select format('%I.%I', schemaname, tablename) from pg_tables where schemaname = $1 and tablename like 'pl\\_%'"))
         {
-            Services.GetRequiredService<RevisionTable>().QualifiedName,
-            Services.GetRequiredService<PositionLedger.Infrastructure.IdempotencyTable>().QualifiedName,
-            Services.GetRequiredService<PositionLedger.Activity.ActivityTable>().QualifiedName,
-            Services.GetRequiredService<PositionLedger.Statements.BulkAppend.PendingTable>().QualifiedName,
-        })
+            list.Parameters.Add(new NpgsqlParameter { Value = Schema });
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        }
+        foreach (var table in tables)
         {
             await using var command = db.CreateCommand($"delete from {table}");
             await command.ExecuteNonQueryAsync();

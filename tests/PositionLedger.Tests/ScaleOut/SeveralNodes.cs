@@ -138,7 +138,7 @@ public sealed class when_the_node_running_the_projections_dies(ITestOutputHelper
         using (var daemon = await app.Services.GetRequiredService<IDocumentStore>().BuildProjectionDaemonAsync())
         {
             await daemon.RebuildProjectionAsync(LedgerActivityProjection.ProjectionName, TimeSpan.FromMinutes(2), CancellationToken.None);
-            await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(2), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(2), CancellationToken.None);
         }
         (await Snapshot(activity), await Snapshot(revisions)).ShouldBe(before);
     }

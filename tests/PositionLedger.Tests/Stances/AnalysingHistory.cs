@@ -4,6 +4,9 @@ using PositionLedger.Stances;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using static PositionLedger.Tests.Infrastructure.Scenario;
+using PositionLedger.Revisions;
+using PositionLedger.Search;
+using PositionLedger.Timeline;
 
 namespace PositionLedger.Tests.Stances;
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PositionLedger.Stances;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
+using PositionLedger.Revisions;
 
 namespace PositionLedger.Tests.Stances;
 
@@ -40,7 +41,7 @@ public sealed class OracleSpecs(AppFixture app) : ApiTest(app)
 
         using (var daemon = await App.Store.BuildProjectionDaemonAsync())
         {
-            await daemon.RebuildProjectionAsync(PositionLedger.Stances.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
         }
 
         var after = new List<string>();

@@ -3,7 +3,7 @@
 using Marten;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
-using PositionLedger.EventLog;
+using PositionLedger.Infrastructure;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -17,9 +17,9 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Configuration.IConfiguration _configuration;
-        private readonly PositionLedger.EventLog.ExportDataSource _exportDataSource;
+        private readonly PositionLedger.Infrastructure.ExportDataSource _exportDataSource;
 
-        public GET_api_events_export(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Configuration.IConfiguration configuration, PositionLedger.EventLog.ExportDataSource exportDataSource) : base(wolverineHttpOptions)
+        public GET_api_events_export(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, Microsoft.Extensions.Configuration.IConfiguration configuration, PositionLedger.Infrastructure.ExportDataSource exportDataSource) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;

@@ -2,7 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -15,10 +15,10 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
-        private readonly PositionLedger.Stances.RevisionTable _revisionTable;
+        private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Stances.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
@@ -28,7 +28,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Stances.GetTimelineEndpoint").SetTag("http.route", "/api/timeline").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Timeline.GetTimelineEndpoint").SetTag("http.route", "/api/timeline").SetTag("http.request.method", "GET");
             var party = httpContext.Request.Query["party"];
             var issue = httpContext.Request.Query["issue"];
             var from = httpContext.Request.Query["from"];
@@ -38,7 +38,7 @@ namespace Internal.Generated.WolverineHandlers
             var after = httpContext.Request.Query["after"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Stances.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, _npgsqlDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, _npgsqlDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfTimelinePageAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

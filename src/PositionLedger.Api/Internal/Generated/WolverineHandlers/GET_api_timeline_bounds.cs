@@ -2,7 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -15,9 +15,9 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
-        private readonly PositionLedger.Stances.RevisionTable _revisionTable;
+        private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
 
-        public GET_api_timeline_bounds(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Stances.RevisionTable revisionTable) : base(wolverineHttpOptions)
+        public GET_api_timeline_bounds(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Revisions.RevisionTable revisionTable) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
@@ -26,10 +26,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Stances.GetBoundsEndpoint").SetTag("http.route", "/api/timeline/bounds").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Timeline.GetBoundsEndpoint").SetTag("http.route", "/api/timeline/bounds").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var okOfTimelineBounds = await PositionLedger.Stances.GetBoundsEndpoint.Get(_npgsqlDataSource, _revisionTable, httpContext.RequestAborted).ConfigureAwait(false);
+            var okOfTimelineBounds = await PositionLedger.Timeline.GetBoundsEndpoint.Get(_npgsqlDataSource, _revisionTable, httpContext.RequestAborted).ConfigureAwait(false);
 
             await okOfTimelineBounds.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -2,6 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using PositionLedger.Imports;
 using PositionLedger.Statements;
 using System;
 using System.Linq;
@@ -17,12 +18,12 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
-        private readonly PositionLedger.Statements.BulkAppend _bulkAppend;
+        private readonly PositionLedger.Imports.BulkAppend _bulkAppend;
         private readonly PositionLedger.Statements.StateStatement.Validator _validator;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Statements.BulkAppend bulkAppend, PositionLedger.Statements.StateStatement.Validator validator, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Imports.BulkAppend bulkAppend, PositionLedger.Statements.StateStatement.Validator validator, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
@@ -37,11 +38,11 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Statements.ImportStatementsEndpoint").SetTag("http.route", "/api/imports").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Imports.ImportStatementsEndpoint").SetTag("http.route", "/api/imports").SetTag("http.request.method", "POST");
             PositionLedger.Infrastructure.Audit.Before(httpContext, documentSession);
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfImportReportAndProblemHttpResult = await PositionLedger.Statements.ImportStatementsEndpoint.Post(httpContext.Request, ((Marten.IQuerySession)documentSession), _bulkAppend, _npgsqlDataSource, _validator, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfImportReportAndProblemHttpResult = await PositionLedger.Imports.ImportStatementsEndpoint.Post(httpContext.Request, ((Marten.IQuerySession)documentSession), _bulkAppend, _npgsqlDataSource, _validator, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

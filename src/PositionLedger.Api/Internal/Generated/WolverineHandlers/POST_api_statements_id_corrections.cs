@@ -47,7 +47,7 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var eventStreamOfStatement = await PositionLedger.Statements.CorrectStatementEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails1 = await PositionLedger.Statements.CorrectStatementEndpoint.ValidateAsync(id, command, eventStreamOfStatement, documentSession, _validator, _statementReferences, httpContext.RequestAborted).ConfigureAwait(false);
+            (var problemDetails1, var statementCorrected) = await PositionLedger.Statements.CorrectStatementEndpoint.ValidateAsync(id, command, eventStreamOfStatement, documentSession, _validator, _statementReferences, httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -57,7 +57,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var okOfStatementAppended = PositionLedger.Statements.CorrectStatementEndpoint.Post(command, eventStreamOfStatement);
+            var okOfStatementAppended = PositionLedger.Statements.CorrectStatementEndpoint.Post(command, statementCorrected, eventStreamOfStatement);
 
             
             // Save all pending changes to this Marten session

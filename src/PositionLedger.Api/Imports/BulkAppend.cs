@@ -1,10 +1,11 @@
 using JasperFx.Events;
 using Marten;
 using Npgsql;
-using PositionLedger.Stances;
+using PositionLedger.Revisions;
+using PositionLedger.Statements;
 using Weasel.Postgresql.Tables;
 
-namespace PositionLedger.Statements;
+namespace PositionLedger.Imports;
 
 /// <summary>
 /// Appends a batch of new statement streams with Marten's bulk appender (COPY into mt_streams and

@@ -4,8 +4,9 @@ using Npgsql;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using static PositionLedger.Tests.Infrastructure.Scenario;
+using PositionLedger.Imports;
 
-namespace PositionLedger.Tests.Statements;
+namespace PositionLedger.Tests.Imports;
 
 /// <summary>
 /// An import appends its events in bulk (one commit) and then writes their revisions (a second commit).
@@ -64,7 +65,7 @@ public sealed class when_an_import_died_between_its_two_commits(AppFixture app) 
     {
         await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);
         await GivenAnInterruptedImportAsync(Stated("russia", "ceasefire", Stance.Rejects, "2025-03-12"));
-        await App.Services.GetRequiredService<PositionLedger.Stances.RevisionsRebuild>().RunAsync(null, CancellationToken.None);
+        await App.Services.GetRequiredService<PositionLedger.Revisions.RevisionsRebuild>().RunAsync(null, CancellationToken.None);
 
         (await Append.RecoverAsync(CancellationToken.None)).ShouldBe(1);
 

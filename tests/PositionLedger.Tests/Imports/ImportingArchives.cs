@@ -3,8 +3,9 @@ using System.Net.Http.Json;
 using System.Text;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
+using PositionLedger.Imports;
 
-namespace PositionLedger.Tests.Statements;
+namespace PositionLedger.Tests.Imports;
 
 public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
 {

@@ -6,13 +6,15 @@ using System.Text.Json.Serialization;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
 using Wolverine.Http;
+using PositionLedger.Statements;
 
-namespace PositionLedger.Statements;
+namespace PositionLedger.Imports;
 
 /// <summary>One line of an archive: a statement as POST /api/statements takes it, with an optional id of its own.</summary>
 public sealed record ImportLine(int Line, Guid? Id, StateStatement? Statement, string? Error);
@@ -235,12 +237,31 @@ public sealed record ImportStamp(string? UserName, string? CorrelationId, string
     }
 }
 
+/// <summary>The import reads its body as a stream; this is its shape for the OpenAPI document.</summary>
+public sealed class ImportBodyAttribute : RequestBodyAttribute
+{
+    public override OpenApiRequestBody Describe(OpenApiDocument? document) => new()
+    {
+        Required = true,
+        Description = "Statements as for POST /api/statements, each with an optional id: NDJSON (one per line) or a JSON array.",
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["application/x-ndjson"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            ["application/json"] = new()
+            {
+                Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(nameof(StateStatement), document) },
+            },
+        },
+    };
+}
+
 public static class ImportStatementsEndpoint
 {
     public const string Route = "/api/imports";
 
     [WolverinePost(Route)]
     [Consumes("application/x-ndjson", "application/json")]
+    [ImportBody]
     [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
     public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
         HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, StateStatement.Validator validator, CancellationToken ct)

@@ -2,8 +2,9 @@ using JasperFx.CommandLine;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Spectre.Console;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Timeline;
 
 public sealed class ReplayInput : NetCoreInput
 {

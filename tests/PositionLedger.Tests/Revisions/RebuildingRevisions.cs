@@ -5,8 +5,9 @@ using PositionLedger.Stances;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using static PositionLedger.Tests.Infrastructure.Scenario;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Tests.Stances;
+namespace PositionLedger.Tests.Revisions;
 
 /// <summary>The revision table rebuilt from the event log into a new table and swapped in.</summary>
 public sealed class when_the_revision_table_is_rebuilt(AppFixture app) : ApiTest(app)

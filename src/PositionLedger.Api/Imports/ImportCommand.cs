@@ -2,8 +2,9 @@ using JasperFx.CommandLine;
 using Marten;
 using Npgsql;
 using Spectre.Console;
+using PositionLedger.Statements;
 
-namespace PositionLedger.Statements;
+namespace PositionLedger.Imports;
 
 public sealed class ImportInput : NetCoreInput
 {

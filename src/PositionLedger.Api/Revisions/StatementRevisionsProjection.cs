@@ -6,10 +6,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Statements;
 using Weasel.Postgresql.Tables;
 
-namespace PositionLedger.Stances;
-
-/// <summary>The qualified name of the bitemporal revision table, for the queries that read it.</summary>
-public sealed record RevisionTable(string QualifiedName);
+namespace PositionLedger.Revisions;
 
 /// <summary>
 /// The bitemporal table: one row per revision of a statement, valid in record time from the event that
@@ -35,48 +32,58 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         where r.statement_id = u.statement_id and r.recorded_to is null
         """);
 
-    /// <summary>Inserts a page's rows in one statement; a correction of a statement from an earlier page keeps that statement's first sequence.</summary>
+    /// <summary>
+    /// Inserts a page's rows in one statement, one array per column of <see cref="RevisionRows.Written"/>; a correction
+    /// of a statement from an earlier page keeps that statement's first sequence.
+    /// </summary>
     private readonly BatchedSql _insert = new(
         $"""
-        insert into {table} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-            conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-            recorded_to, recorded_to_seq, search)
-        select u.statement_id, u.version, u.party, u.issue, u.stance, u.speaker, u.quote, u.stated_at, u.stated_on_date,
-            u.conditions::jsonb, u.source::jsonb, u.claimed_by, u.claimed_by_speaker,
-            coalesce(u.statement_seq, (select min(p.statement_seq) from {table} p where p.statement_id = u.statement_id)),
-            u.recorded_from, u.recorded_from_seq, u.recorded_to, u.recorded_to_seq,
+        insert into {table} ({RevisionRows.InsertColumns})
+        select {string.Join(", ", RevisionRows.Written.Select(c => c switch
+        {
+            RevisionRows.Conditions or RevisionRows.Source => $"u.{c}::jsonb",
+            RevisionRows.StatementSeq => $"coalesce(u.{c}, (select min(p.{c}) from {table} p where p.statement_id = u.statement_id))",
+            _ => $"u.{c}",
+        }))},
             to_tsvector('english', u.quote || ' ' || u.speaker)
-        from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[],
-            ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::timestamptz[], ?::bigint[], ?::timestamptz[], ?::bigint[])
-            as u(statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                 conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                 recorded_to, recorded_to_seq)
+        from unnest({string.Join(", ", RevisionRows.Written.Select(c => $"?::{ArrayTypes[c]}"))})
+            as u({string.Join(", ", RevisionRows.Written)})
         """);
+
+    /// <summary>The type of each column's array of values, as <see cref="QueueInsert"/> sends them.</summary>
+    private static readonly Dictionary<string, string> ArrayTypes = new()
+    {
+        [RevisionRows.StatementId] = "uuid[]", [RevisionRows.Version] = "bigint[]", [RevisionRows.Party] = "text[]",
+        [RevisionRows.Issue] = "text[]", [RevisionRows.Stance] = "text[]", [RevisionRows.Speaker] = "text[]",
+        [RevisionRows.Quote] = "text[]", [RevisionRows.StatedAt] = "timestamptz[]", [RevisionRows.StatedOnDate] = "boolean[]",
+        [RevisionRows.Conditions] = "text[]", [RevisionRows.Source] = "text[]", [RevisionRows.ClaimedBy] = "text[]",
+        [RevisionRows.ClaimedBySpeaker] = "text[]", [RevisionRows.StatementSeq] = "bigint[]", [RevisionRows.RecordedFrom] = "timestamptz[]",
+        [RevisionRows.RecordedFromSeq] = "bigint[]", [RevisionRows.RecordedTo] = "timestamptz[]", [RevisionRows.RecordedToSeq] = "bigint[]",
+    };
 
     public static Table DefineTable(string schema)
     {
         var table = new Table($"{schema}.{TableName}");
-        table.AddColumn<Guid>("statement_id").AsPrimaryKey();
-        table.AddColumn<long>("version").AsPrimaryKey();
-        table.AddColumn<string>("party").NotNull();
-        table.AddColumn<string>("issue").NotNull();
-        table.AddColumn<string>("stance").NotNull();
-        table.AddColumn<string>("speaker").NotNull();
-        table.AddColumn<string>("quote").NotNull();
-        table.AddColumn<DateTimeOffset>("stated_at").NotNull();
-        table.AddColumn<bool>("stated_on_date").NotNull();
-        table.AddColumn("conditions", "jsonb").NotNull();
-        table.AddColumn("source", "jsonb").NotNull();
-        table.AddColumn<string>("claimed_by");
-        table.AddColumn<string>("claimed_by_speaker");
-        // The sequence of the statement's first event: ties on statedAt go to the statement recorded later.
-        table.AddColumn<long>("statement_seq").NotNull();
-        table.AddColumn<DateTimeOffset>("recorded_from").NotNull();
-        table.AddColumn<long>("recorded_from_seq").NotNull();
-        table.AddColumn<DateTimeOffset>("recorded_to");
-        table.AddColumn<long>("recorded_to_seq");
+        table.AddColumn<Guid>(RevisionRows.StatementId).AsPrimaryKey();
+        table.AddColumn<long>(RevisionRows.Version).AsPrimaryKey();
+        table.AddColumn<string>(RevisionRows.Party).NotNull();
+        table.AddColumn<string>(RevisionRows.Issue).NotNull();
+        table.AddColumn<string>(RevisionRows.Stance).NotNull();
+        table.AddColumn<string>(RevisionRows.Speaker).NotNull();
+        table.AddColumn<string>(RevisionRows.Quote).NotNull();
+        table.AddColumn<DateTimeOffset>(RevisionRows.StatedAt).NotNull();
+        table.AddColumn<bool>(RevisionRows.StatedOnDate).NotNull();
+        table.AddColumn(RevisionRows.Conditions, "jsonb").NotNull();
+        table.AddColumn(RevisionRows.Source, "jsonb").NotNull();
+        table.AddColumn<string>(RevisionRows.ClaimedBy);
+        table.AddColumn<string>(RevisionRows.ClaimedBySpeaker);
+        table.AddColumn<long>(RevisionRows.StatementSeq).NotNull();
+        table.AddColumn<DateTimeOffset>(RevisionRows.RecordedFrom).NotNull();
+        table.AddColumn<long>(RevisionRows.RecordedFromSeq).NotNull();
+        table.AddColumn<DateTimeOffset>(RevisionRows.RecordedTo);
+        table.AddColumn<long>(RevisionRows.RecordedToSeq);
         // Nullable so that Weasel can add it to a table made by an earlier version; a rebuild fills it.
-        table.AddColumn("search", "tsvector");
+        table.AddColumn(RevisionRows.Search, "tsvector");
 
         // Covering: the record-time test and the row's key are read from the index (an index-only scan), so a
         // walk past revisions not yet known at knownAt touches no table pages; only the one answer is fetched.
@@ -135,6 +142,7 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         return Task.CompletedTask;
     }
 
+    /// <summary>One array per column, in the order of <see cref="RevisionRows.Written"/>.</summary>
     private void QueueInsert(IDocumentOperations operations, IReadOnlyList<Row> rows) =>
         _insert.QueueIn(operations,
             rows.Select(r => r.StatementId).ToArray(),
@@ -157,7 +165,8 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
             rows.Select(r => r.RecordedToSeq).ToArray());
 
     /// <summary>One revision: valid in record time from recordedFrom until (when closed) recordedTo.</summary>
-    private sealed class Row(Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
+    public sealed class Row(
+        Guid statementId, long version, StatementContent content, long? statementSeq, DateTimeOffset recordedFrom, long recordedFromSeq)
     {
         public Guid StatementId { get; } = statementId;
         public long Version { get; } = version;
@@ -169,10 +178,10 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         public long? RecordedToSeq { get; set; }
     }
 
-    private sealed record Closing(Guid StatementId, DateTimeOffset At, long Sequence);
+    public sealed record Closing(Guid StatementId, DateTimeOffset At, long Sequence);
 
     /// <summary>The rows a page of events inserts and the earlier rows it closes, in event order.</summary>
-    private sealed class Page
+    public sealed class Page
     {
         private readonly Dictionary<Guid, Row> _open = [];
 

@@ -1,13 +1,19 @@
 using JasperFx.Events.Projections;
 using Marten;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Revisions;
 
 public static class Configuration
 {
     public const string RevisionsProjection = "StatementRevisions";
 
-    public static StoreOptions AddStances(this StoreOptions options)
+    public static IServiceCollection AddRevisions(this IServiceCollection services, string schema) =>
+        services
+            .AddSingleton(new RevisionTable(StatementRevisionsProjection.DefineTable(schema).Identifier.QualifiedName))
+            .AddSingleton<StoredEventRevisions>()
+            .AddSingleton<RevisionsRebuild>();
+
+    public static StoreOptions AddRevisions(this StoreOptions options)
     {
         var table = StatementRevisionsProjection.DefineTable(options.DatabaseSchemaName);
         options.Storage.ExtendedSchemaObjects.Add(table);

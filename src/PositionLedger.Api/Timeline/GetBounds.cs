@@ -2,8 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Timeline;
 
 /// <summary>The span of valid time the ledger covers, e.g. for a date slider.</summary>
 public sealed record TimelineBounds(string? First, string? Last);

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Timeline;
 
 public sealed record TimelineFilter(string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To);
 
@@ -29,16 +30,27 @@ public static class GetTimelineEndpoint
         var errors = new Dictionary<string, string[]>();
         DateTimeOffset? fromValue = null, toValue = null;
         var knownAtValue = clock.GetUtcNow();
-        if (from is not null) { if (Instants.TryParse(from, out var f, out _)) fromValue = f; else errors["from"] = [$"'from' must be {Instants.FormatHint}."]; }
-        if (to is not null) { if (Instants.TryParseUpperBound(to, out var t)) toValue = t; else errors["to"] = [$"'to' must be {Instants.FormatHint}."]; }
-        if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue)) errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
+        if (from is not null)
+        {
+            if (Instants.TryParse(from, out var f, out _)) fromValue = f;
+            else errors["from"] = [$"'from' must be {Instants.FormatHint}."];
+        }
+        if (to is not null)
+        {
+            if (Instants.TryParseUpperBound(to, out var t)) toValue = t;
+            else errors["to"] = [$"'to' must be {Instants.FormatHint}."];
+        }
+        if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue))
+            errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
         var size = QueryValues.Limit(limit, 100, MaxLimit, errors);
-        Cursor? cursor = null;
-        if (after is not null && (cursor = Cursor.Parse(after)) is null) errors["after"] = ["'after' must be the 'next' value of a previous page."];
+        TimelineCursor? cursor = null;
+        if (after is not null && (cursor = TimelineCursor.Parse(after)) is null)
+            errors["after"] = ["'after' must be the 'next' value of a previous page."];
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
-        return TypedResults.Ok(await PageAsync(db, table, new TimelineFilter(party, issue, fromValue, toValue), knownAtValue, cursor?.Position, size, ct));
+        var filter = new TimelineFilter(party, issue, fromValue, toValue);
+        return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct));
     }
 
     /// <summary>One page of the timeline after a position (statedAt, first sequence); shared with the replay command.</summary>
@@ -70,43 +82,17 @@ public static class GetTimelineEndpoint
         var items = new List<StatementItem>();
         (DateTimeOffset, long) last = default;
         await using var reader = await command.ExecuteReaderAsync(ct);
+        var row = new RevisionRows.Reader(reader);
         while (await reader.ReadAsync(ct))
         {
-            if (items.Count == size) return new TimelinePage(knownAt, items, new Cursor(knownAt, last.Item1, last.Item2).ToString());
-            items.Add(RevisionRows.Read(reader));
-            last = RevisionRows.OrderKey(reader);
+            if (items.Count == size)
+                return new TimelinePage(knownAt, items, new TimelineCursor(knownAt, last.Item1, last.Item2).ToString());
+            items.Add(row.Item());
+            last = row.OrderKey();
         }
         return new TimelinePage(knownAt, items, null);
     }
 
     /// <summary>Where the page that <paramref name="next"/> names starts.</summary>
-    public static (DateTimeOffset StatedAt, long StatementSeq)? PositionAfter(string next) => Cursor.Parse(next)?.Position;
-
-    private sealed record Cursor(DateTimeOffset KnownAt, DateTimeOffset StatedAt, long StatementSeq)
-    {
-        public (DateTimeOffset, long) Position => (StatedAt, StatementSeq);
-
-        public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes(
-            string.Create(CultureInfo.InvariantCulture, $"{KnownAt.UtcTicks}|{StatedAt.UtcTicks}|{StatementSeq}"))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-        public static Cursor? Parse(string text)
-        {
-            try
-            {
-                var padded = text.Replace('-', '+').Replace('_', '/');
-                padded += new string('=', (4 - (padded.Length % 4)) % 4);
-                var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
-                return parts.Length == 3
-                    ? new Cursor(
-                        new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero),
-                        new DateTimeOffset(long.Parse(parts[1], CultureInfo.InvariantCulture), TimeSpan.Zero),
-                        long.Parse(parts[2], CultureInfo.InvariantCulture))
-                    : null;
-            }
-            catch (Exception e) when (e is FormatException or OverflowException or ArgumentOutOfRangeException)
-            {
-                return null;
-            }
-        }
-    }
+    public static (DateTimeOffset StatedAt, long StatementSeq)? PositionAfter(string next) => TimelineCursor.Parse(next)?.Position;
 }

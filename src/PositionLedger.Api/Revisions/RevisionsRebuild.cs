@@ -3,7 +3,7 @@ using Marten;
 using Npgsql;
 using PositionLedger.Statements;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Revisions;
 
 /// <summary>
 /// Rebuilds the revision table from the event log into a new table and swaps it in, so that stance

@@ -1,7 +1,7 @@
 using JasperFx.CommandLine;
 using Spectre.Console;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Revisions;
 
 [Description("Rebuilds the bitemporal revision table from the event log into a new table and swaps it in (reads go on; appends wait only for the swap)", Name = "rebuild-revisions")]
 public sealed class RebuildCommand : JasperFxAsyncCommand<NetCoreInput>

@@ -2,7 +2,7 @@ using Marten;
 using Npgsql;
 using PositionLedger.Statements;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Revisions;
 
 /// <summary>
 /// The revision rows of stored statement events, written by PostgreSQL from the events' JSON: for the bulk
@@ -23,9 +23,13 @@ namespace PositionLedger.Stances;
 public sealed class StoredEventRevisions(IDocumentStore store)
 {
     private readonly string _events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
-    private readonly string[] _types = [TypeName<PositionStated>(store), TypeName<StatementCorrected>(store), TypeName<StatementRetracted>(store)];
+    private readonly string[] _types =
+        [TypeName<PositionStated>(store), TypeName<StatementCorrected>(store), TypeName<StatementRetracted>(store)];
 
-    /// <summary>A command inserting into <paramref name="target"/> the rows of the events matching <paramref name="filter"/> (SQL on mt_events, with its own parameters).</summary>
+    /// <summary>
+    /// A command inserting into <paramref name="target"/> the rows of the events matching <paramref name="filter"/>
+    /// (SQL on mt_events, with its own parameters).
+    /// </summary>
     public NpgsqlCommand Insert(string target, string filter, NpgsqlConnection connection, NpgsqlTransaction tx)
     {
         var command = new NpgsqlCommand(
@@ -38,9 +42,8 @@ public sealed class StoredEventRevisions(IDocumentStore store)
                 from {_events} e
                 where e.type = any(@types) and ({filter})
                 window w as (partition by e.stream_id order by e.version))
-            insert into {target} (statement_id, version, party, issue, stance, speaker, quote, stated_at, stated_on_date,
-                conditions, source, claimed_by, claimed_by_speaker, statement_seq, recorded_from, recorded_from_seq,
-                recorded_to, recorded_to_seq, search)
+            insert into {target} ({RevisionRows.InsertColumns})
+            -- The values in the order of RevisionRows.Written, then the search vector.
             select statement_id, version, c ->> 'party', c ->> 'issue', lower(c ->> 'stance'), c ->> 'speaker', c ->> 'quote',
                    (c ->> 'statedAt')::timestamptz, (c ->> 'statedOnDate')::boolean,
                    coalesce(c -> 'conditions', '[]'::jsonb), c -> 'source', c -> 'claimedBy' ->> 'party', c -> 'claimedBy' ->> 'speaker',

@@ -2,8 +2,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
+using PositionLedger.Revisions;
 
-namespace PositionLedger.Stances;
+namespace PositionLedger.Search;
 
 public sealed record SearchHit(float Rank, StatementItem Statement);
 
@@ -23,7 +24,8 @@ public static partial class SearchQuotesEndpoint
     public const int MaxLimit = 100;
 
     [WolverineGet("/api/search")]
-    public static async Task<Results<Ok<List<SearchHit>>, ProblemHttpResult>> Get(string? q, string? limit, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
+    public static async Task<Results<Ok<List<SearchHit>>, ProblemHttpResult>> Get(
+        string? q, string? limit, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(q) || q.Length > 500) errors["q"] = ["'q' must be 1 to 500 characters of search terms."];
@@ -42,7 +44,9 @@ public static partial class SearchQuotesEndpoint
         command.Parameters.AddWithValue("limit", size);
         var hits = new List<SearchHit>();
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) hits.Add(new SearchHit(reader.GetFloat(15), RevisionRows.Read(reader)));
+        var row = new RevisionRows.Reader(reader);
+        var rank = reader.GetOrdinal("rank");
+        while (await reader.ReadAsync(ct)) hits.Add(new SearchHit(reader.GetFloat(rank), row.Item()));
         return TypedResults.Ok(hits);
     }
 }

@@ -1,0 +1,34 @@
+using System.Globalization;
+using System.Text;
+
+namespace PositionLedger.Timeline;
+
+/// <summary>A timeline page's "next": knownAt and the last position (statedAt, first sequence), URL-safe base64.</summary>
+public sealed record TimelineCursor(DateTimeOffset KnownAt, DateTimeOffset StatedAt, long StatementSeq)
+{
+    public (DateTimeOffset, long) Position => (StatedAt, StatementSeq);
+
+    public override string ToString() => Convert.ToBase64String(Encoding.UTF8.GetBytes(
+            string.Create(CultureInfo.InvariantCulture, $"{KnownAt.UtcTicks}|{StatedAt.UtcTicks}|{StatementSeq}")))
+        .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    public static TimelineCursor? Parse(string text)
+    {
+        try
+        {
+            var padded = text.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - (padded.Length % 4)) % 4);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
+            return parts.Length == 3
+                ? new TimelineCursor(
+                    new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero),
+                    new DateTimeOffset(long.Parse(parts[1], CultureInfo.InvariantCulture), TimeSpan.Zero),
+                    long.Parse(parts[2], CultureInfo.InvariantCulture))
+                : null;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}
