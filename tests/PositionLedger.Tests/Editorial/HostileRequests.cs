@@ -79,10 +79,14 @@ public static class Hostile
 
     private static readonly string[] Plausible = ["Vladimir Putin", "We agree", "Wire", "russia", "a", "ceasefire", "2025-03-13"];
 
-    /// <summary>A plausible value with a character slipped in at the start, the middle or the end.</summary>
-    private static Gen<string> Slipped(string[] chars) =>
-        from text in Const(Plausible)
-        from c in Const(chars)
+    /// <summary>A character a value should not hold: NUL most often, other control characters, bidi controls, invisibles.</summary>
+    private static readonly Gen<string> Sneaky = Weighted(
+        (3, Gen.Const("\u0000")), (4, Const(Controls)), (3, Const(Bidi)), (1, Const(Invisible)));
+
+    /// <summary>A value (valid, say) with such a character slipped in at the start, the middle or the end.</summary>
+    public static Gen<string> Slip(Gen<string> value) =>
+        from text in value
+        from c in Sneaky
         from at in Gen.Int[0, 2]
         select at switch { 0 => c + text, 1 => text[..(text.Length / 2)] + c + text[(text.Length / 2)..], _ => text + c };
 
@@ -101,7 +105,7 @@ public static class Hostile
         "\u0000", "a\u0000", "\u001b[31mred", "\r\n\r\n", "\u202eevil\u202c", "\u2066x\u2069", "\\u0000", "\u00ff\u00fe", "\uff11");
 
     public static readonly Gen<string> Text = Weighted(
-        (4, Slipped(Controls)), (3, Slipped(Bidi)), (1, Slipped(Invisible)), (2, Blank), (2, Long), (3, Odd));
+        (8, Slip(Const(Plausible))), (2, Blank), (2, Long), (3, Odd));
 
     // ---------------------------------------------------------------- domain-shaped values
 
@@ -468,7 +472,7 @@ public static class Hostile
     public static Gen<Body> BodyOf(Shape shape) => Weighted(
         (1, shape.Valid.Select(v => new Body(Write(v), [], "valid body"))),
         (12, from valid in shape.Valid
-             from mutations in Mutate(shape).Array[1, 3]
+             from mutations in Weighted((2, Mutate(shape).Array[1]), (1, Mutate(shape).Array[2, 3]))
              select Mutated(valid, mutations)),
         (2, from valid in shape.Valid
             from text in Write(valid).Length > 2 ? TextDamage(Write(valid)) : Gen.Const(new Body([], ["body"], "empty"))
@@ -496,8 +500,9 @@ public static class Hostile
     private static readonly Gen<string> ValidInstant = Const("2025-03-13", "2025-03-13T10:00:00Z", "2024-12-31T23:59:59.9999999+05:45",
         "2025-01-01T00:00:00-12:00");
 
+    /// <summary>A string field's values: valid, valid but for one character, or hostile.</summary>
     private static Gen<JsonNode?> Node(Gen<string> valid, Gen<string> hostile) =>
-        Weighted((1, Strings(valid)), (3, Strings(hostile)));
+        Weighted((1, Strings(valid)), (2, Strings(Slip(valid))), (3, Strings(hostile)));
 
     private static readonly Gen<JsonNode?> Names = from items in Weighted(
             (3, Text.Array[0, 3]), (1, Gen.Const(() => Enumerable.Repeat("x", 21).ToArray())), (1, Gen.Const(() => new string[200])))
@@ -510,7 +515,8 @@ public static class Hostile
             : new JsonObject { ["id"] = $"fz-{n}", ["name"] = $"Party {n}" },
         new Dictionary<string, Gen<JsonNode?>>
         {
-            ["id"] = Strings(Slug), ["name"] = Strings(Text), ["aliases"] = Names, ["aliases[0]"] = Strings(Text),
+            ["id"] = Node(Const("fz-1", "belarus"), Slug), ["name"] = Node(Const("Belarus"), Text), ["aliases"] = Names,
+            ["aliases[0]"] = Node(Const("Minsk"), Text),
         });
 
     public static readonly Shape Issue = new(
@@ -518,7 +524,8 @@ public static class Hostile
         select new JsonObject { ["id"] = $"fz-{n}", ["title"] = $"Issue {n}", ["description"] = "About it." },
         new Dictionary<string, Gen<JsonNode?>>
         {
-            ["id"] = Strings(Slug), ["title"] = Strings(Text), ["description"] = Strings(Text),
+            ["id"] = Node(Const("fz-2", "kursk"), Slug), ["title"] = Node(Const("Kursk"), Text),
+            ["description"] = Node(Const("The Kursk region."), Text),
         });
 
     private static readonly Dictionary<string, Gen<JsonNode?>> StatementFields = new()
@@ -530,14 +537,14 @@ public static class Hostile
         ["quote"] = Node(Const("We agree.", "Line one\nline two\ttabbed"), Text),
         ["statedAt"] = Node(ValidInstant, Date),
         ["source"] = Weighted((1, Gen.Const<JsonNode?>(() => new JsonObject())), (1, WrongType)),
-        ["source.outlet"] = Strings(Text),
-        ["source.url"] = Strings(Url),
+        ["source.outlet"] = Node(Const("TASS", "Reuters"), Text),
+        ["source.url"] = Node(Const("https://example.org/story", "http://example.org/a?b=c"), Url),
         ["source.publishedAt"] = Node(ValidInstant, Date),
         ["conditions"] = Names,
-        ["conditions[0]"] = Strings(Text),
+        ["conditions[0]"] = Node(Const("verification"), Text),
         ["claimedBy"] = Weighted((1, Gen.Const<JsonNode?>(() => null)), (1, Gen.Const<JsonNode?>(() => new JsonObject())), (2, WrongType)),
         ["claimedBy.party"] = Node(Const(Parties), Slug),
-        ["claimedBy.speaker"] = Strings(Text),
+        ["claimedBy.speaker"] = Node(Const("A spokesman"), Text),
     };
 
     private static readonly Gen<JsonObject> ValidStatement =
@@ -593,12 +600,12 @@ public static class Hostile
     public static readonly Shape Correcting = new(ValidCorrection, new Dictionary<string, Gen<JsonNode?>>(StatementFields)
     {
         ["expectedVersion"] = ExpectedVersion,
-        ["reason"] = Strings(Text),
+        ["reason"] = Node(Const("Typo"), Text),
     });
 
     public static readonly Shape Retracting = new(
         from n in Gen.Int[0, 999_999] select new JsonObject { ["expectedVersion"] = "@v@", ["reason"] = $"Retracted {n}" },
-        new Dictionary<string, Gen<JsonNode?>> { ["expectedVersion"] = ExpectedVersion, ["reason"] = Strings(Text) });
+        new Dictionary<string, Gen<JsonNode?>> { ["expectedVersion"] = ExpectedVersion, ["reason"] = Node(Const("Duplicate"), Text) });
 
     /// <summary>
     /// An import: NDJSON lines or a JSON array of statements (each may carry an id), one line broken, or the
