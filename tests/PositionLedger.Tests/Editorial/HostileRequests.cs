@@ -44,7 +44,7 @@ public static class Hostile
     public static Gen<T> Any<T>(params Gen<T>[] gens) => Gen.OneOf<T>([.. gens.Select(g => (IGen<T>)g)]);
 
     public static Gen<T> Weighted<T>(params IEnumerable<(int Weight, Gen<T> Gen)> gens) =>
-        Gen.Frequency<T>([.. gens.Select(g => (g.Weight, (IGen<T>)g.Gen))]);
+        Gen.Frequency<T>([.. gens.Where(g => g.Weight > 0).Select(g => (g.Weight, (IGen<T>)g.Gen))]);
 
     public static Gen<T> Const<T>(params T[] values) => Gen.OneOf<T>(values);
 
@@ -81,14 +81,14 @@ public static class Hostile
 
     /// <summary>A character a value should not hold: NUL most often, other control characters, bidi controls, invisibles.</summary>
     private static readonly Gen<string> Sneaky = Weighted(
-        (3, Gen.Const("\u0000")), (4, Const(Controls)), (3, Const(Bidi)), (1, Const(Invisible)));
+        (5, Gen.Const("\u0000")), (4, Const(Controls)), (3, Const(Bidi)), (1, Const(Invisible)));
 
-    /// <summary>A value (valid, say) with such a character slipped in at the start, the middle or the end.</summary>
+    /// <summary>A value (valid, say) with such a character slipped in: first, in the middle, last or just before last.</summary>
     public static Gen<string> Slip(Gen<string> value) =>
         from text in value
         from c in Sneaky
-        from at in Gen.Int[0, 2]
-        select at switch { 0 => c + text, 1 => text[..(text.Length / 2)] + c + text[(text.Length / 2)..], _ => text + c };
+        from at in Gen.OneOf(0, text.Length / 2, Math.Max(0, text.Length - 1), text.Length)
+        select text[..at] + c + text[at..];
 
     private static readonly Gen<string> Blank = Const("", " ", "   ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u2003");
 
@@ -254,8 +254,14 @@ public static class Hostile
 
     // ---------------------------------------------------------------- mutations of a valid body
 
-    /// <summary>A valid body and, per field path, the values that field could meaningfully hold.</summary>
-    public sealed record Shape(Gen<JsonObject> Valid, IReadOnlyDictionary<string, Gen<JsonNode?>> Fields);
+    /// <summary>
+    /// A valid body; per field path, the values that field could meaningfully hold; and per string field its valid
+    /// values, for the commonest hostile case: one valid value with one character slipped in.
+    /// </summary>
+    public sealed record Shape(Gen<JsonObject> Valid, IReadOnlyDictionary<string, Gen<JsonNode?>> Fields)
+    {
+        public IReadOnlyDictionary<string, Gen<string>> Texts { get; init; } = new Dictionary<string, Gen<string>>();
+    }
 
     public sealed record Mutation(string Path, string What, Action<JsonObject> Apply, string[] Names);
 
@@ -264,7 +270,11 @@ public static class Hostile
     /// <summary>The value a field gets: its own kind of hostile value, or any value of any type.</summary>
     private static Gen<JsonNode?> HostileFor(Gen<JsonNode?> own) => Weighted((3, own), (2, WrongType));
 
-    private static Gen<Mutation> Mutate(Shape shape) => Weighted(
+    private static Gen<Mutation> Mutate(Shape shape) => Weighted([
+        (shape.Texts.Count == 0 ? 0 : 6,
+            from path in Const<string>(shape.Texts.Count == 0 ? ["quote"] : [.. shape.Texts.Keys])
+            from value in Slip(shape.Texts.GetValueOrDefault(path) ?? Gen.Const("x"))
+            select new Mutation(path, $"{path} := {Describe(value)}", o => Set(o, path, value), Related(path))),
         (10, from path in Const([.. shape.Fields.Keys])
              from value in HostileFor(shape.Fields[path])
              select new Mutation(path, $"{path} := {Describe(value)}", o => Set(o, path, value?.DeepClone()), NamesFor(path, value))),
@@ -285,7 +295,8 @@ public static class Hostile
             from bad in Const(BadBytes)
             select new Mutation(path, $"{path} holds invalid UTF-8 {Convert.ToHexString(bad)}",
                 o => Set(o, path, JsonValue.Create("x" + BadBytesMarker + Convert.ToHexString(bad) + BadBytesMarker + "y")),
-                [.. Related(path), "body"])));
+                [.. Related(path), "body"])),
+    ]);
 
     /// <summary>
     /// A field, and for a nested one its parent: setting <c>source.url</c> where the body has no source makes a
@@ -517,7 +528,13 @@ public static class Hostile
         {
             ["id"] = Node(Const("fz-1", "belarus"), Slug), ["name"] = Node(Const("Belarus"), Text), ["aliases"] = Names,
             ["aliases[0]"] = Node(Const("Minsk"), Text),
-        });
+        })
+    {
+        Texts = new Dictionary<string, Gen<string>>
+        {
+            ["id"] = Const("fz-1"), ["name"] = Const("Belarus"), ["aliases[0]"] = Const("Minsk"),
+        },
+    };
 
     public static readonly Shape Issue = new(
         from n in Gen.Int[0, 999_999]
@@ -526,7 +543,13 @@ public static class Hostile
         {
             ["id"] = Node(Const("fz-2", "kursk"), Slug), ["title"] = Node(Const("Kursk"), Text),
             ["description"] = Node(Const("The Kursk region."), Text),
-        });
+        })
+    {
+        Texts = new Dictionary<string, Gen<string>>
+        {
+            ["id"] = Const("fz-2"), ["title"] = Const("Kursk"), ["description"] = Const("Kursk."),
+        },
+    };
 
     private static readonly Dictionary<string, Gen<JsonNode?>> StatementFields = new()
     {
@@ -545,6 +568,15 @@ public static class Hostile
         ["claimedBy"] = Weighted((1, Gen.Const<JsonNode?>(() => null)), (1, Gen.Const<JsonNode?>(() => new JsonObject())), (2, WrongType)),
         ["claimedBy.party"] = Node(Const(Parties), Slug),
         ["claimedBy.speaker"] = Node(Const("A spokesman"), Text),
+    };
+
+    private static readonly Dictionary<string, Gen<string>> StatementTexts = new()
+    {
+        ["party"] = Const(Parties), ["issue"] = Const(Issues), ["stance"] = Const(ValidStances), ["speaker"] = Const("Dmitry Peskov"),
+        ["quote"] = Const("We will consider it."), ["statedAt"] = ValidInstant, ["source.outlet"] = Const("TASS"),
+        ["source.url"] = Const("https://example.org/story"), ["source.publishedAt"] = ValidInstant,
+        ["conditions[0]"] = Const("verification"),
+        ["claimedBy.party"] = Const("ukraine"), ["claimedBy.speaker"] = Const("A spokesman"),
     };
 
     private static readonly Gen<JsonObject> ValidStatement =
@@ -569,7 +601,7 @@ public static class Hostile
         return o;
     }
 
-    public static readonly Shape NewStatement = new(ValidStatement, StatementFields);
+    public static readonly Shape NewStatement = new(ValidStatement, StatementFields) { Texts = StatementTexts };
 
     /// <summary>
     /// expectedVersion: the statement's current version mostly (so the other fields are validated), or
@@ -601,11 +633,17 @@ public static class Hostile
     {
         ["expectedVersion"] = ExpectedVersion,
         ["reason"] = Node(Const("Typo"), Text),
-    });
+    })
+    {
+        Texts = new Dictionary<string, Gen<string>>(StatementTexts) { ["reason"] = Const("Typo") },
+    };
 
     public static readonly Shape Retracting = new(
         from n in Gen.Int[0, 999_999] select new JsonObject { ["expectedVersion"] = "@v@", ["reason"] = $"Retracted {n}" },
-        new Dictionary<string, Gen<JsonNode?>> { ["expectedVersion"] = ExpectedVersion, ["reason"] = Node(Const("Duplicate"), Text) });
+        new Dictionary<string, Gen<JsonNode?>> { ["expectedVersion"] = ExpectedVersion, ["reason"] = Node(Const("Duplicate"), Text) })
+    {
+        Texts = new Dictionary<string, Gen<string>> { ["reason"] = Const("Duplicate") },
+    };
 
     /// <summary>
     /// An import: NDJSON lines or a JSON array of statements (each may carry an id), one line broken, or the
@@ -619,7 +657,7 @@ public static class Hostile
                 ["id"] = Weighted(
                     (1, Strings(Const("not-a-guid", "{00000000-0000-0000-0000-000000000000}", "", "00000000-0000-0000-0000"))),
                     (1, WrongType)),
-            })).Array[0, 2]
+            }) { Texts = StatementTexts }).Array[0, 2]
             from array in Gen.Bool
             from ids in Gen.Bool
             from guids in Gen.Guid.Array[3]
