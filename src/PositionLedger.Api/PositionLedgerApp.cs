@@ -148,7 +148,8 @@ public static class PositionLedgerApp
     private static void MapEndpoints(WebApplication app)
     {
         var readsNeedReader = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>().Value.RequireReaderForReads;
-        app.MapOpenApi();
+        // One document: a literal route, so an unknown name is a plain 404 (problem details), not the generator's text.
+        app.MapOpenApi("/openapi/v1.json");
         app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry())
             .WithSecurityHeadersPolicy(SecurityHeaders.DocsPolicy);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

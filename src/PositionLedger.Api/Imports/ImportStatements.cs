@@ -17,7 +17,11 @@ using PositionLedger.Statements;
 namespace PositionLedger.Imports;
 
 /// <summary>One line of an archive: a statement as POST /api/statements takes it, with an optional id of its own.</summary>
-public sealed record ImportLine(int Line, Guid? Id, StateStatement? Statement, string? Error);
+/// <param name="Field">The field an unreadable line breaks at (<c>source.url</c>), when the JSON names one.</param>
+public sealed record ImportLine(int Line, Guid? Id, StateStatement? Statement, string? Error, string? Field = null)
+{
+    public string ErrorKey => Field is null ? $"line {Line}" : $"line {Line}.{Field}";
+}
 
 public sealed record ImportReport(int Received, int Appended, int AlreadyPresent, IReadOnlyList<string> Ids);
 
@@ -37,29 +41,8 @@ public static class StatementImport
     {
         if (isJsonArray)
         {
-            var number = 0;
-            var items = JsonSerializer.DeserializeAsyncEnumerable<JsonNode?>(body, Json, ct);
-            await using var e = items.GetAsyncEnumerator(ct);
-            while (true)
-            {
-                JsonNode? node = null;
-                string? broken = null;
-                try
-                {
-                    if (!await e.MoveNextAsync()) yield break;
-                    node = e.Current;
-                }
-                catch (JsonException ex)
-                {
-                    broken = ex.Message;
-                }
-                if (broken is not null)
-                {
-                    yield return new ImportLine(number + 1, null, null, JsonProblems.Describe(broken, "body"));
-                    yield break;
-                }
-                yield return Parse(++number, node);
-            }
+            await foreach (var element in ReadArrayAsync(body, ct)) yield return element;
+            yield break;
         }
 
         // Lines are split and checked as bytes: a decoding reader would turn invalid UTF-8 into U+FFFD
@@ -87,6 +70,106 @@ public static class StatementImport
         }
     }
 
+    /// <summary>
+    /// A JSON array, element by element as bytes: each element is read exactly as an NDJSON line is (so both
+    /// framings refuse the same things), and a syntax error is named by the element it breaks.
+    /// </summary>
+    private static async IAsyncEnumerable<ImportLine> ReadArrayAsync(Stream body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var pipe = PipeReader.Create(body);
+        var scan = new ArrayScan();
+        while (true)
+        {
+            var read = await pipe.ReadAsync(ct);
+            var lines = new List<ImportLine>();
+            var consumed = scan.Read(read.Buffer, read.IsCompleted, lines);
+            foreach (var line in lines) yield return line;
+            if (scan.Finished || read.IsCompleted)
+            {
+                if (!scan.Finished) yield return new ImportLine(scan.Elements + 1, null, null, "The body ends before the array does.");
+                await pipe.CompleteAsync();
+                yield break;
+            }
+            pipe.AdvanceTo(consumed, read.Buffer.End);
+        }
+    }
+
+    /// <summary>Where a streamed JSON array stands between two reads of the body.</summary>
+    private sealed class ArrayScan
+    {
+        private JsonReaderState state = new(new JsonReaderOptions { MaxDepth = 64 });
+        private bool opened;
+        private bool closed;
+
+        public int Elements { get; private set; }
+        public bool Finished { get; private set; }
+
+        /// <summary>Reads the whole elements in the buffer into lines; returns how far the buffer was used.</summary>
+        public SequencePosition Read(ReadOnlySequence<byte> buffer, bool final, List<ImportLine> lines)
+        {
+            var reader = new Utf8JsonReader(buffer, final, state);
+            var consumed = buffer.Start;
+            try
+            {
+                while (true)
+                {
+                    var before = reader;
+                    if (!reader.Read())
+                    {
+                        if (final && closed) Finished = true;
+                        break;
+                    }
+                    if (closed)
+                    {
+                        Fail(lines, Elements + 1, "Nothing may follow the array.");
+                        break;
+                    }
+                    if (!opened)
+                    {
+                        if (reader.TokenType != JsonTokenType.StartArray)
+                        {
+                            Fail(lines, 1, "The body must be a JSON array of statements.");
+                            break;
+                        }
+                        opened = true;
+                    }
+                    else if (reader.TokenType == JsonTokenType.EndArray)
+                    {
+                        closed = true;
+                    }
+                    else
+                    {
+                        var start = reader.TokenStartIndex;
+                        if (!reader.TrySkip())
+                        {
+                            reader = before;
+                            break;
+                        }
+                        Elements++;
+                        var element = buffer.Slice(start, reader.BytesConsumed - start);
+                        lines.Add(Parse(Elements, element) ?? new ImportLine(Elements, null, null, NotAnObject));
+                    }
+                    consumed = reader.Position;
+                    state = reader.CurrentState;
+                }
+            }
+            catch (JsonException ex)
+            {
+                // Utf8JsonReader refuses invalid UTF-8 too; say so as the NDJSON path does.
+                var message = closed ? "Nothing may follow the array."
+                    : ex.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) ? NotUtf8 : JsonProblems.Describe(ex.Message, "body");
+                Fail(lines, Elements + 1, message);
+            }
+            return consumed;
+        }
+
+        private void Fail(List<ImportLine> lines, int line, string error)
+        {
+            lines.Add(new ImportLine(line, null, null, error));
+            Finished = true;
+        }
+    }
+
     /// <summary>One NDJSON line as bytes; null for a blank line.</summary>
     private static ImportLine? Parse(int line, ReadOnlySequence<byte> bytes)
     {
@@ -105,11 +188,9 @@ public static class StatementImport
         }
     }
 
-    private static ImportLine Parse(int line, JsonNode? node) =>
-        node is JsonObject ? Parse(line, () => node.Deserialize<ArchivedStatement>(Json)) : new ImportLine(line, null, null, NotAnObject);
-
     private const string NotAnObject = "Each line must be a JSON object.";
     private const string NotUtf8 = "The line is not valid UTF-8.";
+    private const string MustBeAGuid = "'id' must be a GUID.";
 
     /// <summary>One pass over the line: straight into the statement and its optional id.</summary>
     private static ImportLine Parse(int line, Func<ArchivedStatement?> read)
@@ -121,15 +202,19 @@ public static class StatementImport
         }
         catch (JsonException ex) when (ex.Path is not (null or "$"))
         {
-            if (ex.Path == "$.id") return new ImportLine(line, null, null, "id: must be a GUID.");
+            if (ex.Path == "$.id") return new ImportLine(line, null, null, MustBeAGuid, "id");
             var field = JsonProblems.FieldOf(ex.Message, ex.Path);
-            return new ImportLine(line, null, null, $"{field}: {JsonProblems.Describe(ex.Message, field)}");
+            // An escaped lone surrogate ("\ud800") is a string that is not text; the parser calls it "not a string".
+            var error = ex.InnerException is InvalidOperationException
+                ? $"'{field}' holds an unpaired surrogate escape (\\uD800-\\uDFFF without its pair)."
+                : JsonProblems.Describe(ex.Message, field);
+            return new ImportLine(line, null, null, error, field);
         }
         if (archived is null) return new ImportLine(line, null, null, NotAnObject);
         Guid? id = null;
         if (archived.Id is not null)
         {
-            if (!Guid.TryParse(archived.Id, out var parsed)) return new ImportLine(line, null, null, "id: must be a GUID.");
+            if (!Guid.TryParse(archived.Id, out var parsed)) return new ImportLine(line, null, null, MustBeAGuid, "id");
             id = parsed;
         }
         return new ImportLine(line, id, archived.ToStatement(), null);
@@ -153,7 +238,7 @@ public static class StatementImport
         foreach (var line in lines)
         {
             if (errors.Count >= MaxReportedErrors) break;
-            if (line.Error is not null) { errors[$"line {line.Line}"] = [line.Error]; continue; }
+            if (line.Error is not null) { errors[line.ErrorKey] = [line.Error]; continue; }
             if (line.Id is { } id && !seen.Add(id)) { errors[$"line {line.Line}.id"] = ["The same id appears twice in this batch."]; continue; }
             var result = validator.Validate(line.Statement!);
             foreach (var failure in result.Errors) Add(errors, $"line {line.Line}.{failure.PropertyName}", failure.ErrorMessage);

@@ -79,6 +79,13 @@ public static partial class JsonProblems
             problem.Extensions["errors"] = new Dictionary<string, string[]> { ["Content-Type"] = ["The body must be application/json."] };
             return;
         }
+        if (problem.Status == StatusCodes.Status413PayloadTooLarge && !problem.Extensions.ContainsKey("errors"))
+        {
+            // Kestrel's words ("Request body too large. The max request body size is N bytes.") name the limit.
+            problem.Title = "The body is too large";
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [problem.Detail ?? "The body is too large."] };
+            return;
+        }
         if (problem.Title != "Invalid JSON format" || problem.Detail is not { } detail) return;
         var field = FieldOf(detail, path: null);
         problem.Title = "The request is invalid";
@@ -129,13 +136,15 @@ public static partial class JsonProblems
     /// <summary>The field a System.Text.Json error is about ("source.url"), or "body" when it names none.</summary>
     public static string FieldOf(string message, string? path)
     {
-        var unmapped = UnmappedPattern().Match(message);
-        if (unmapped.Success) return unmapped.Groups["name"].Value;
-        var duplicate = DuplicatePattern().Match(message);
-        if (duplicate.Success) return duplicate.Groups["name"].Value;
         var inMessage = PathPattern().Match(message);
         var found = path ?? (inMessage.Success ? "$." + inMessage.Groups["path"].Value : null);
         var field = found is null ? "" : found.TrimStart('$').TrimStart('.');
+        // An unknown or repeated property is named by its full path: 'a' inside source is source.a.
+        var named = UnmappedPattern().Match(message) is { Success: true } unmapped ? unmapped.Groups["name"].Value
+            : DuplicatePattern().Match(message) is { Success: true } duplicate ? duplicate.Groups["name"].Value : null;
+        if (named is not null)
+            return field.Length == 0 || field == named || field.EndsWith("." + named, StringComparison.Ordinal) ? (field.Length == 0 ? named : field)
+                : $"{field}.{named}";
         return field.Length > 0 ? field : "body";
     }
 }

@@ -115,6 +115,7 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         new("/api/statements", With(Statement, "claimedBy", new JsonObject { ["party"] = "atlantis", ["speaker"] = "Someone" }), 400, "claimedBy.party"),
         new("/api/statements", With(Statement, "claimedBy", new JsonObject { ["party"] = "ukraine" }), 400, "claimedBy.speaker"),
         new("/api/statements", With(Statement, "mood", "grim"), 400, "mood"),
+        new("/api/statements", With(Statement, "source", new JsonObject { ["outlet"] = "Wire", ["mood"] = "grim" }), 400, "mood"),
         new("/api/statements", With(Statement, "source.rating", 5), 400, "rating"),
         new("/api/statements", With(Statement, "quote", new string('q', 2 * 1024 * 1024)), 413, "body"),
         new("/api/statements", "", 400, "body"),
@@ -146,6 +147,15 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         new("/api/imports", With(Statement.ReplaceLineEndings(""), "speaker", "Putin\u202E"), 400, "line 1.speaker", ContentType: "application/x-ndjson"),
         new("/api/imports", With(Statement.ReplaceLineEndings(""), "statedAt", "0001-01-01"), 400, "line 1.statedAt",
             ContentType: "application/x-ndjson"),
+        // A JSON array is read element by element, each as an NDJSON line
+        new("/api/imports", $"[{Statement}, {With(Statement, "conditions", new JsonArray("surrogate")).Replace("surrogate", "\\ud800")}]", 400, "line 2.conditions[0]"),
+        new("/api/imports", $"[{Statement}, {Statement[..Statement.LastIndexOf('}')]}, \"stance\":\"accepts\"}}]", 400, "line 2.stance"),
+        new("/api/imports", $"[{Statement}, {{\"party\" \"russia\"}}]", 400, "line 2"),
+        new("/api/imports", $"[{With(Statement, "source", new JsonObject { ["outlet"] = "Wire", ["mood"] = "grim" })}]", 400,
+            "line 1.source.mood"),
+        // A slug ends where the text ends: no newline after it
+        new("/api/parties", With(Party, "id", "belarus\n"), 400, "id"),
+        new("/api/statements", With(Statement, "statedAt", "2025-03-13\n"), 400, "statedAt"),
     ];
 
     [Theory]
