@@ -71,6 +71,8 @@ public static class PositionLedgerApp
         });
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = JsonProblems.Shape);
         builder.Services.AddExceptionHandler<ExceptionProblems>();
+        builder.AddTelemetry();
+        builder.Logging.QuietClientFaults();
 
         var app = builder.Build();
         UsePipeline(app);
@@ -92,6 +94,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
+                options.Listeners.Add(new LedgerMetrics.CountAppends());
                 options.AddParties().AddIssues().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
@@ -129,6 +132,7 @@ public static class PositionLedgerApp
     private static void UsePipeline(WebApplication app)
     {
         app.UseSecurityHeaders();
+        app.Use(LedgerMetrics.CountRefusalsAsync);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();
@@ -152,6 +156,7 @@ public static class PositionLedgerApp
         app.MapOpenApi("/openapi/v1.json");
         app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry())
             .WithSecurityHeadersPolicy(SecurityHeaders.DocsPolicy);
+        app.MapTelemetry();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapWolverineEndpoints(http =>

@@ -38,32 +38,40 @@ public static class LiveEventsEndpoint
     private static async IAsyncEnumerable<SseItem<object>> Follow(
         IDocumentStore store, TimeProvider clock, long last, [EnumeratorCancellation] CancellationToken ct)
     {
-        // Sent at once, so the client has the response (and knows where the feed starts) before any event.
-        yield return new SseItem<object>(new { after = last }, "ready");
-        while (!ct.IsCancellationRequested)
+        LedgerMetrics.SubscriberJoined();
+        try
         {
-            IReadOnlyList<IEvent> events;
-            await using (var session = store.QuerySession())
+            // Sent at once, so the client has the response (and knows where the feed starts) before any event.
+            yield return new SseItem<object>(new { after = last }, "ready");
+            while (!ct.IsCancellationRequested)
             {
-                events = await EventLogQueries.AfterAsync(session, last, 500, withTombstones: true, ct);
-            }
-            var caughtUp = events.Count < 500;
-            foreach (var e in events)
-            {
-                if (e.Sequence != last + 1 && clock.GetUtcNow() - e.Timestamp < GapPatience)
+                IReadOnlyList<IEvent> events;
+                await using (var session = store.QuerySession())
                 {
-                    caughtUp = true;
-                    break;
+                    events = await EventLogQueries.AfterAsync(session, last, 500, withTombstones: true, ct);
                 }
-                last = e.Sequence;
-                if (EventLogQueries.IsTombstone(e)) continue;
-                yield return new SseItem<object>(EventView.Of(e), e.EventTypeName) { EventId = e.Sequence.ToString(CultureInfo.InvariantCulture) };
+                var caughtUp = events.Count < 500;
+                foreach (var e in events)
+                {
+                    if (e.Sequence != last + 1 && clock.GetUtcNow() - e.Timestamp < GapPatience)
+                    {
+                        caughtUp = true;
+                        break;
+                    }
+                    last = e.Sequence;
+                    if (EventLogQueries.IsTombstone(e)) continue;
+                    yield return new SseItem<object>(EventView.Of(e), e.EventTypeName) { EventId = e.Sequence.ToString(CultureInfo.InvariantCulture) };
+                }
+                if (caughtUp)
+                {
+                    try { await Task.Delay(PollInterval, clock, ct); }
+                    catch (OperationCanceledException) { yield break; }
+                }
             }
-            if (caughtUp)
-            {
-                try { await Task.Delay(PollInterval, clock, ct); }
-                catch (OperationCanceledException) { yield break; }
-            }
+        }
+        finally
+        {
+            LedgerMetrics.SubscriberLeft();
         }
     }
 }

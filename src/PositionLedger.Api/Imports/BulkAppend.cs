@@ -1,3 +1,4 @@
+using PositionLedger.Infrastructure;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -53,6 +54,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
             // If this fails, whether its transaction committed may be unknown: the pending row stays, and
             // recovery writes whatever revisions the batch's streams turn out to need (possibly none).
             await store.BulkInsertEventsAsync(streams, batchSize: streams.Sum(s => s.Events.Count), cancellation: ct);
+            foreach (var events in streams.SelectMany(s => s.Events).GroupBy(e => e.EventTypeName))
+                LedgerMetrics.Appended(events.Key, events.Count());
             // Committed: from here on the request's cancellation no longer stops it.
             await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
             // The streams are new, so their events (numbered by the bulk append) are all of them.

@@ -205,9 +205,9 @@ public static class StatementImport
             if (ex.Path == "$.id") return new ImportLine(line, null, null, MustBeAGuid, "id");
             var field = JsonProblems.FieldOf(ex.Message, ex.Path);
             // An escaped lone surrogate ("\ud800") is a string that is not text; the parser calls it "not a string".
-            var error = ex.InnerException is InvalidOperationException
+            var error = ex.InnerException is InvalidOperationException inner && inner.Message.Contains("UTF-16", StringComparison.Ordinal)
                 ? $"'{field}' holds an unpaired surrogate escape (\\uD800-\\uDFFF without its pair)."
-                : JsonProblems.Describe(ex.Message, field);
+                : JsonProblems.Describe(ex.Message, field, typeof(ArchivedStatement));
             return new ImportLine(line, null, null, error, field);
         }
         if (archived is null) return new ImportLine(line, null, null, NotAnObject);

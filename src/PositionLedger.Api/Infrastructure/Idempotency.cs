@@ -197,6 +197,7 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         if (stored.ContentType is not null) context.Response.ContentType = stored.ContentType;
         if (stored.Location is not null) context.Response.Headers.Location = stored.Location;
         context.Response.Headers["Idempotent-Replayed"] = "true";
+        LedgerMetrics.Replayed();
         if (stored.Body is { Length: > 0 } body) await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 

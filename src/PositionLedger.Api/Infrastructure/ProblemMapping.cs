@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Reflection;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using JasperFx;
@@ -89,7 +91,8 @@ public static partial class JsonProblems
         if (problem.Title != "Invalid JSON format" || problem.Detail is not { } detail) return;
         var field = FieldOf(detail, path: null);
         problem.Title = "The request is invalid";
-        problem.Detail = Describe(detail, field);
+        var body = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+        problem.Detail = Describe(detail, field, body);
         problem.Extensions.Remove("lineNumber");
         problem.Extensions.Remove("bytePositionInLine");
         problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [problem.Detail] };
@@ -111,14 +114,16 @@ public static partial class JsonProblems
     };
 
     /// <summary>A System.Text.Json error in plain words about the field, without .NET type names or byte positions.</summary>
-    public static string Describe(string message, string field)
+    /// <param name="body">The type the body was read into, when known: it says what the field should have been.</param>
+    public static string Describe(string message, string field, Type? body = null)
     {
         if (UnmappedPattern().IsMatch(message)) return $"'{field}' is not a known property.";
         if (DuplicatePattern().IsMatch(message)) return $"'{field}' is given more than once.";
         var conversion = ConversionPattern().Match(message);
         if (conversion.Success)
         {
-            var expected = conversion.Groups["type"].Value switch
+            // System.Text.Json names the declaring record, not the field's type, for a constructor parameter: ask the body type.
+            var expected = (body is null ? null : Expected(TypeAt(body, field))) ?? conversion.Groups["type"].Value switch
             {
                 var t when t.Contains("System.String[]", StringComparison.Ordinal) => "a list of strings",
                 var t when t.Contains("System.String", StringComparison.Ordinal) => "a string",
@@ -132,6 +137,39 @@ public static partial class JsonProblems
         var words = message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].Trim();
         return $"The body is not valid JSON: {words}";
     }
+
+    /// <summary>The type of the value at a field path (<c>source.url</c>, <c>conditions[0]</c>) of a body type, if it has one.</summary>
+    private static Type? TypeAt(Type body, string field)
+    {
+        Type? type = body;
+        foreach (var part in field.Split('.'))
+        {
+            var name = part.Split('[')[0];
+            var property = type?.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            type = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            for (var depth = part.Count(c => c == '['); depth > 0 && type is not null; depth--) type = ElementOf(type);
+            if (type is null) return null;
+        }
+        return type;
+    }
+
+    private static Type? ElementOf(Type list) =>
+        list.IsArray ? list.GetElementType()
+        : list.GetInterfaces().Append(list).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))
+            ?.GetGenericArguments()[0];
+
+    private static string? Expected(Type? type) => type switch
+    {
+        null => null,
+        _ when type == typeof(JsonElement) => null,
+        _ when type == typeof(string) => "a string",
+        _ when type == typeof(bool) => "true or false",
+        _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "a whole number",
+        _ when type == typeof(double) || type == typeof(decimal) || type == typeof(float) => "a number",
+        _ when ElementOf(type) == typeof(string) => "a list of strings",
+        _ when ElementOf(type) is not null => "a list",
+        _ => "an object",
+    };
 
     /// <summary>The field a System.Text.Json error is about ("source.url"), or "body" when it names none.</summary>
     public static string FieldOf(string message, string? path)

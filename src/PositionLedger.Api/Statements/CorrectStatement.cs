@@ -54,7 +54,7 @@ public sealed record CorrectStatement(
         {
             var field = JsonProblems.FieldOf(e.Message, e.Path);
             var named = field == "body" ? "claimedBy" : $"claimedBy.{field}";
-            return Problems.Invalid(named, JsonProblems.Describe(e.Message, named));
+            return Problems.Invalid(named, JsonProblems.Describe(e.Message, named, typeof(CorrectStatement)));
         }
     }
 

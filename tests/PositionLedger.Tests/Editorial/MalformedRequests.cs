@@ -24,7 +24,10 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
     private const string Correction = """{"expectedVersion":1,"reason":"Typo","quote":"We agree."}""";
     private const string Retract = """{"expectedVersion":1,"reason":"Duplicate"}""";
 
-    public sealed record Case(string Url, string Body, int Status, string Field, string ContentType = "application/json", string? IdempotencyKey = null)
+    /// <param name="Expected">The message the field gets, where its words matter.</param>
+    public sealed record Case(
+        string Url, string Body, int Status, string Field, string ContentType = "application/json", string? IdempotencyKey = null,
+        string? Expected = null)
     {
         public override string ToString() => $"{Url} -> {Status} {Field}";
     }
@@ -153,6 +156,14 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         new("/api/imports", $"[{Statement}, {{\"party\" \"russia\"}}]", 400, "line 2"),
         new("/api/imports", $"[{With(Statement, "source", new JsonObject { ["outlet"] = "Wire", ["mood"] = "grim" })}]", 400,
             "line 1.source.mood"),
+        // A value of the wrong kind is named with the kind the field takes
+        new("/api/parties", With(Party, "id", 5), 400, "id", Expected: "'id' must be a string."),
+        new("/api/statements", With(Statement, "source", "Wire"), 400, "source", Expected: "'source' must be an object."),
+        new("/api/statements", With(Statement, "conditions", "x"), 400, "conditions", Expected: "'conditions' must be a list of strings."),
+        new("/api/statements", With(Statement, "conditions", new JsonArray(1)), 400, "conditions[0]", Expected: "'conditions[0]' must be a string."),
+        new(Retraction, With(Retract, "expectedVersion", "1"), 400, "expectedVersion", Expected: "'expectedVersion' must be a whole number."),
+        new("/api/imports", With(Statement.ReplaceLineEndings(""), "quote", true), 400, "line 1.quote", ContentType: "application/x-ndjson",
+            Expected: "'quote' must be a string."),
         // A slug ends where the text ends: no newline after it
         new("/api/parties", With(Party, "id", "belarus\n"), 400, "id"),
         new("/api/statements", With(Statement, "statedAt", "2025-03-13\n"), 400, "statedAt"),
@@ -183,6 +194,7 @@ public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)
         problem.ToJsonString().ShouldNotContain("System.");
         problem.ToJsonString().ShouldNotContain("PositionLedger.");
         problem["type"]!.GetValue<string>().ShouldStartWith("https://www.rfc-editor.org/rfc/");
+        if (@case.Expected is { } expected) problem["errors"]![@case.Field]![0]!.GetValue<string>().ShouldBe(expected);
         (await App.EventCountAsync()).ShouldBe(events);
     }
 
