@@ -125,7 +125,8 @@ public static class TelemetryConfiguration
             {
                 metrics.AddAspNetCoreInstrumentation().AddRuntimeInstrumentation()
                     .AddMeter("Npgsql", "Marten", "Wolverine", LedgerMetrics.MeterName);
-                if (prometheus) metrics.AddPrometheusExporter();
+                // Every scrape sees the counts as they are (the exporter would otherwise answer from a 300 ms cache).
+                if (prometheus) metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp) metrics.AddOtlpExporter();
             });
         if (otlp)

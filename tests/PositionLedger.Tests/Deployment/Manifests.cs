@@ -4,7 +4,7 @@ using YamlDotNet.RepresentationModel;
 namespace PositionLedger.Tests.Deployment;
 
 /// <summary>No Docker engine or cluster here: what can be checked is that the files parse and say what the README says.</summary>
-public sealed class the_deployment_files
+public sealed class when_the_deployment_files_are_read
 {
     private static List<YamlMappingNode> Documents(string path)
     {

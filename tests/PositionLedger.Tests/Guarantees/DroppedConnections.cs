@@ -10,7 +10,7 @@ using PositionLedger.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static PositionLedger.Tests.Infrastructure.Scenario;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Guarantees;
 
 /// <summary>
 /// A client sends a keyed write over a raw socket and resets the connection (RST) at a random point: mid-headers,

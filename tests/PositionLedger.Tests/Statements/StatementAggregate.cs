@@ -5,7 +5,7 @@ using static PositionLedger.Tests.Infrastructure.Scenario;
 namespace PositionLedger.Tests.Statements;
 
 /// <summary>The statement aggregate folds its events; no database involved.</summary>
-public sealed class StatementAggregateSpecs
+public sealed class when_a_statement_folds_its_events
 {
     private static readonly Guid Id = Guid.NewGuid();
 

@@ -16,7 +16,7 @@ namespace PositionLedger.Tests.Stances;
 /// claims, withdrawals, equal statedAt ties), the API's answers equal the reference fold over the raw
 /// events for many (asOf, knownAt) pairs, and still do after the projection is rebuilt.
 /// </summary>
-public sealed class OracleSpecs(AppFixture app) : ApiTest(app)
+public sealed class when_random_histories_are_checked_against_the_reference_fold(AppFixture app) : ApiTest(app)
 {
     private static readonly string[] Parties = ["russia", "ukraine", "us", "belarus"];
     private static readonly string[] Issues = ["ceasefire", "kursk", "territory"];

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using PositionLedger.Tests.Infrastructure;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Security;
 
 public sealed class when_calling_without_the_right_credential(AppFixture app) : ApiTest(app)
 {

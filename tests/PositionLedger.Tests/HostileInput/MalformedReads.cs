@@ -3,7 +3,7 @@ using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using static PositionLedger.Tests.Infrastructure.Scenario;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.HostileInput;
 
 /// <summary>Query values at and past the edges: a clear 400 naming the parameter, or an answer; never a 5xx.</summary>
 public sealed class when_a_read_is_malformed(AppFixture app) : ApiTest(app)

@@ -6,7 +6,7 @@ using static PositionLedger.Tests.Infrastructure.Scenario;
 namespace PositionLedger.Tests.Stances;
 
 /// <summary>DESIGN.md's stance rules, as given-events / then-stance specifications over HTTP.</summary>
-public sealed class StanceRulesSpecs(AppFixture app) : ApiTest(app)
+public sealed class when_the_stance_rules_are_applied(AppFixture app) : ApiTest(app)
 {
     private Task GivenRussiaAndUkraineOnTheCeasefire() =>
         App.GivenPartiesAndIssuesAsync(["russia", "ukraine", "us"], ["ceasefire", "kursk"]);

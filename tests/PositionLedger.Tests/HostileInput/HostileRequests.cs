@@ -5,7 +5,7 @@ using CsCheck;
 using PositionLedger.Imports;
 using PositionLedger.Statements;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.HostileInput;
 
 public enum Caller { Editor, Reader, Anonymous }
 

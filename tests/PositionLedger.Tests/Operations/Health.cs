@@ -2,7 +2,7 @@ using System.Net;
 using Npgsql;
 using PositionLedger.Tests.Infrastructure;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Operations;
 
 public sealed class when_the_database_goes_away
 {

@@ -2,7 +2,7 @@ using PositionLedger.Infrastructure;
 
 namespace PositionLedger.Tests.Statements;
 
-public sealed class InstantsSpecs
+public sealed class when_dates_and_instants_are_read
 {
     [Fact]
     public void a_date_is_the_start_of_that_utc_day_and_shown_as_a_date()

@@ -11,10 +11,10 @@ using Microsoft.Extensions.Logging;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using Xunit.Abstractions;
-using static PositionLedger.Tests.Editorial.Hostile;
+using static PositionLedger.Tests.HostileInput.Hostile;
 using static PositionLedger.Tests.Infrastructure.Scenario;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.HostileInput;
 
 /// <summary>
 /// Property: whatever a client sends to any route of the app (wrong JSON types, nulls, control and bidi

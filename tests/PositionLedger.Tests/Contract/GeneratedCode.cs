@@ -3,7 +3,7 @@ using JasperFx.CodeGeneration.Model;
 using Microsoft.Extensions.DependencyInjection;
 using PositionLedger.Tests.Infrastructure;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Contract;
 
 /// <summary>JasperFx's codegen switch is process-wide, so this runs alone.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]

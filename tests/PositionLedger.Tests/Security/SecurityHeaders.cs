@@ -1,6 +1,6 @@
 using PositionLedger.Tests.Infrastructure;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Security;
 
 public sealed class when_any_response_is_sent(AppFixture app) : ApiTest(app)
 {

@@ -5,7 +5,7 @@ using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using static PositionLedger.Tests.Infrastructure.Scenario;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Guarantees;
 
 public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : ApiTest(app)
 {

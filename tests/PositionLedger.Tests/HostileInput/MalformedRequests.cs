@@ -5,7 +5,7 @@ using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using static PositionLedger.Tests.Infrastructure.Scenario;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.HostileInput;
 
 /// <summary>Malformed writes, one per row: each gets the right 4xx naming the field, and nothing is appended.</summary>
 public sealed class when_a_write_is_malformed(AppFixture app) : ApiTest(app)

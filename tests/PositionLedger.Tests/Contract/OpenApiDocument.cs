@@ -6,7 +6,7 @@ using Microsoft.OpenApi;
 using Microsoft.OpenApi.Reader;
 using PositionLedger.Tests.Infrastructure;
 
-namespace PositionLedger.Tests.Editorial;
+namespace PositionLedger.Tests.Contract;
 
 public sealed class when_reading_the_api_description(AppFixture app) : ApiTest(app)
 {
