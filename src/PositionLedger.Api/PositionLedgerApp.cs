@@ -35,6 +35,11 @@ public static class PositionLedgerApp
         // on exactly one live node and moves it when that node dies. Otherwise one node runs them all.
         var multiNode = string.Equals(configuration["PositionLedger:Nodes"], "multi", StringComparison.OrdinalIgnoreCase);
 
+        // Every connection of the ledger's nodes carries one application name, so the settled point of a read
+        // (SettledReads) can find the ledger's own open transactions among the server's.
+        var named = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(named.ApplicationName)) named.ApplicationName = $"positionledger/{schema}";
+        connectionString = named.ConnectionString;
         var pools = builder.Services.AddConnectionPools(connectionString, configuration);
         builder.Services
             .AddRevisions(schema)
@@ -42,6 +47,7 @@ public static class PositionLedgerApp
             .AddIdempotency(schema)
             .AddSingleton(TimeProvider.System)
             .AddHttpContextAccessor()
+            .AddSingleton<SettledReads>()
             .AddStatements()
             .AddImports(schema);
 
@@ -144,6 +150,7 @@ public static class PositionLedgerApp
         app.Use(app.Services.GetRequiredService<FailedKeyLimiter>().GuardAsync);
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.Use(app.Services.GetRequiredService<SettledReads>().GuardAsync);
         app.UseMiddleware<Idempotency>();
     }
 

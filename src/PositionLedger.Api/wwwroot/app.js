@@ -10,6 +10,7 @@ const state = {
   parties: [], issues: [], first: null, last: null,
   asOf: null,          // 'YYYY-MM-DD'
   knownAt: null,       // ISO instant, or null for now
+  pinned: null,        // when knownAt is now: the instant the server pinned "now" to, so answers agree and cache
   stances: null, selected: null, statement: null,
 };
 
@@ -40,16 +41,23 @@ const readKey = () => sessionStorage.getItem('reader-key') || sessionStorage.get
 async function api(path, options = {}) {
   const key = readKey();
   const headers = key ? { authorization: `Bearer ${key}`, ...options.headers } : options.headers;
-  const response = await fetch(path, { ...options, headers });
+  // An answer for "now" may be seconds old in the browser's cache: ask the server whether it still holds (a 304).
+  const cache = path.includes('knownAt=') ? 'default' : 'no-cache';
+  const response = await fetch(path, { cache, ...options, headers });
   if (response.status === 401) askForReaderKey();
+  // An answer for "now" names the pinned URL that answers the same; later reads ask for that moment.
+  const pinnedAt = response.headers.get('content-location');
+  if (pinnedAt && !state.knownAt && !state.pinned) state.pinned = new URL(pinnedAt, window.location.origin).searchParams.get('knownAt');
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) throw Object.assign(new Error(body?.detail ?? body?.title ?? response.statusText), { status: response.status, problem: body });
   return body;
 }
 
+const knownAtOfReads = () => state.knownAt ?? state.pinned;
+
 const clockQuery = () => {
   const query = new URLSearchParams({ asOf: state.asOf });
-  if (state.knownAt) query.set('knownAt', state.knownAt);
+  if (knownAtOfReads()) query.set('knownAt', knownAtOfReads());
   return query;
 };
 
@@ -58,7 +66,7 @@ async function timelineItems(issue) {
   let next = null;
   do {
     const query = new URLSearchParams({ issue, limit: '500' });
-    if (state.knownAt) query.set('knownAt', state.knownAt);
+    if (knownAtOfReads()) query.set('knownAt', knownAtOfReads());
     if (next) query.set('after', next);
     const page = await api(`/api/timeline?${query}`);
     items.push(...page.items);
@@ -287,6 +295,8 @@ async function send(path, body) {
     body: JSON.stringify(body),
   });
   const payload = await response.json().catch(() => null);
+  // A write moves "now" on: the next reads pin a new moment, so the editor sees what was written.
+  if (response.ok) state.pinned = null;
   return { ok: response.ok, status: response.status, payload };
 }
 
@@ -399,7 +409,7 @@ async function start() {
     state.knownAt = event.target.value ? `${event.target.value.length === 16 ? `${event.target.value}:00` : event.target.value}Z` : null;
     refresh();
   });
-  $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; refresh(); });
+  $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; state.pinned = null; refresh(); });
   $('#chart-issue').addEventListener('change', renderChart);
   $('#editor-key').addEventListener('change', (event) => { sessionStorage.setItem('editor-key', event.target.value.trim()); if (state.selected) renderDetails(); });
   $('#append-form').addEventListener('submit', append);

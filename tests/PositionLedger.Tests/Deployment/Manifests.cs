@@ -51,7 +51,10 @@ public sealed class when_the_deployment_files_are_read
         ((YamlSequenceNode)At(services, "proxy", "ports")).ShouldHaveSingleItem();
         Text(services, "api-2", "environment", "PositionLedger__Nodes").ShouldBe("multi");
         Text(services, "api-1", "build", "dockerfile").ShouldBe("deploy/Dockerfile");
-        File.ReadAllText(Path.Combine(Repository.Root, "deploy", "nginx.conf")).ShouldContain("server api-2:8080");
+        var nginx = File.ReadAllText(Path.Combine(Repository.Root, "deploy", "nginx.conf"));
+        nginx.ShouldContain("server api-2:8080");
+        nginx.ShouldContain("proxy_cache reads;"); // reads cached as the app marks them
+        nginx.ShouldContain("proxy_no_cache $http_authorization;");
         var dockerfile = File.ReadAllText(Path.Combine(Repository.Root, "deploy", "Dockerfile"));
         dockerfile.ShouldContain("USER app");
         dockerfile.ShouldContain("FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build");
