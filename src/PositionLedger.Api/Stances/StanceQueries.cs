@@ -18,8 +18,11 @@ public static class StanceQueries
     // The walks select only indexed columns (index-only scans); the chosen revisions are then read by key.
     private const string Sql = """
         select p.party, i.issue,
-               b.statement_id, b.stance, b.stated_at, b.stated_on_date, b.speaker, b.conditions,
-               c.statement_id, c.stance, c.stated_at, c.stated_on_date, c.speaker, c.claimed_by, c.claimed_by_speaker
+               b.statement_id as basis_id, b.stance as basis_stance, b.stated_at as basis_stated_at,
+               b.stated_on_date as basis_stated_on_date, b.speaker as basis_speaker, b.conditions::text as basis_conditions,
+               c.statement_id as claim_id, c.stance as claim_stance, c.stated_at as claim_stated_at,
+               c.stated_on_date as claim_stated_on_date, c.speaker as claim_speaker, c.claimed_by as claimed_by,
+               c.claimed_by_speaker as claimed_by_speaker
         from unnest(@parties) as p(party)
         cross join unnest(@issues) as i(issue)
         left join lateral (
@@ -54,30 +57,23 @@ public static class StanceQueries
         command.Parameters.AddWithValue("as_of", asOf.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", knownAt.ToUniversalTime());
         await using var reader = await command.ExecuteReaderAsync(ct);
+        var row = new Row(reader);
 
         var result = new Dictionary<string, List<IssueStance>>();
         IssueStance? current = null;
         string? currentParty = null;
         while (await reader.ReadAsync(ct))
         {
-            var party = reader.GetString(0);
-            var issue = reader.GetString(1);
+            var party = row.Party;
+            var issue = row.Issue;
             if (current is null || currentParty != party || current.Issue != issue)
             {
-                current = ReadBasis(reader, issue);
+                current = row.Basis();
                 currentParty = party;
                 if (!result.TryGetValue(party, out var list)) result[party] = list = [];
                 list.Add(current);
             }
-            if (!reader.IsDBNull(8))
-            {
-                ((List<ClaimView>)current.Claims).Add(new ClaimView(
-                    reader.GetGuid(8).ToString(),
-                    new ClaimedBy(reader.GetString(13), reader.GetString(14)),
-                    reader.GetString(12),
-                    reader.GetString(9),
-                    Instants.Format(reader.GetFieldValue<DateTimeOffset>(10), reader.GetBoolean(11))));
-            }
+            if (row.Claim() is { } claim) ((List<ClaimView>)current.Claims).Add(claim);
         }
 
         // Rule 5: an issue whose basis withdrew the stance and has no open claims says nothing.
@@ -86,18 +82,50 @@ public static class StanceQueries
             kv => (IReadOnlyList<IssueStance>)kv.Value.Where(s => s.Stance is not null || s.Claims.Count > 0).ToList());
     }
 
-    private static IssueStance ReadBasis(NpgsqlDataReader reader, string issue)
+    /// <summary>The query's columns, read by name (each name looked up once per result).</summary>
+    private sealed class Row(NpgsqlDataReader reader)
     {
-        if (reader.IsDBNull(2)) return new IssueStance(issue, null, [], null, null, null, new List<ClaimView>());
-        var stance = reader.GetString(3);
-        var withdrawn = stance == Stance.Withdraws.Word();
-        return new IssueStance(
-            issue,
-            withdrawn ? null : stance,
-            withdrawn ? [] : JsonSerializer.Deserialize<string[]>(reader.GetString(7)) ?? [],
-            Instants.Format(reader.GetFieldValue<DateTimeOffset>(4), reader.GetBoolean(5)),
-            reader.GetGuid(2).ToString(),
-            reader.GetString(6),
-            new List<ClaimView>());
+        private readonly int _party = reader.GetOrdinal("party");
+        private readonly int _issue = reader.GetOrdinal("issue");
+        private readonly int _basisId = reader.GetOrdinal("basis_id");
+        private readonly int _basisStance = reader.GetOrdinal("basis_stance");
+        private readonly int _basisStatedAt = reader.GetOrdinal("basis_stated_at");
+        private readonly int _basisStatedOnDate = reader.GetOrdinal("basis_stated_on_date");
+        private readonly int _basisSpeaker = reader.GetOrdinal("basis_speaker");
+        private readonly int _basisConditions = reader.GetOrdinal("basis_conditions");
+        private readonly int _claimId = reader.GetOrdinal("claim_id");
+        private readonly int _claimStance = reader.GetOrdinal("claim_stance");
+        private readonly int _claimStatedAt = reader.GetOrdinal("claim_stated_at");
+        private readonly int _claimStatedOnDate = reader.GetOrdinal("claim_stated_on_date");
+        private readonly int _claimSpeaker = reader.GetOrdinal("claim_speaker");
+        private readonly int _claimedBy = reader.GetOrdinal("claimed_by");
+        private readonly int _claimedBySpeaker = reader.GetOrdinal("claimed_by_speaker");
+
+        public string Party => reader.GetString(_party);
+
+        public string Issue => reader.GetString(_issue);
+
+        /// <summary>The row's basis (none when it is only claims), with no stance when it withdrew.</summary>
+        public IssueStance Basis()
+        {
+            if (reader.IsDBNull(_basisId)) return new IssueStance(Issue, null, [], null, null, null, new List<ClaimView>());
+            var stance = reader.GetString(_basisStance);
+            var withdrawn = stance == Stance.Withdraws.Word();
+            return new IssueStance(
+                Issue,
+                withdrawn ? null : stance,
+                withdrawn ? [] : JsonSerializer.Deserialize<string[]>(reader.GetString(_basisConditions)) ?? [],
+                Instants.Format(reader.GetFieldValue<DateTimeOffset>(_basisStatedAt), reader.GetBoolean(_basisStatedOnDate)),
+                reader.GetGuid(_basisId).ToString(),
+                reader.GetString(_basisSpeaker),
+                new List<ClaimView>());
+        }
+
+        public ClaimView? Claim() => reader.IsDBNull(_claimId) ? null : new ClaimView(
+            reader.GetGuid(_claimId).ToString(),
+            new ClaimedBy(reader.GetString(_claimedBy), reader.GetString(_claimedBySpeaker)),
+            reader.GetString(_claimSpeaker),
+            reader.GetString(_claimStance),
+            Instants.Format(reader.GetFieldValue<DateTimeOffset>(_claimStatedAt), reader.GetBoolean(_claimStatedOnDate)));
     }
 }
