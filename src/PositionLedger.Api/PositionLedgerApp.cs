@@ -10,6 +10,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
 using PositionLedger.Revisions;
+using PositionLedger.Sources;
 using PositionLedger.Statements;
 using Weasel.Core;
 using Wolverine;
@@ -49,6 +50,7 @@ public static class PositionLedgerApp
             .AddHttpContextAccessor()
             .AddSingleton<SettledReads>()
             .AddStatements()
+            .AddSources()
             .AddImports(schema);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -101,7 +103,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.Listeners.Add(new LedgerMetrics.CountAppends());
-                options.AddParties().AddIssues().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
+                options.AddParties().AddIssues().AddSources().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
                 // deploy scripts) ends such sessions; this is the last resort if the server has none.
@@ -146,6 +148,7 @@ public static class PositionLedgerApp
         app.Use(Audit.CorrelateAsync);
         app.Use(RequestShape.GuardAsync);
         app.UseImportBodyLimit(app.Configuration);
+        app.UseSourceBodyLimit();
         app.UseAuthentication();
         app.Use(app.Services.GetRequiredService<FailedKeyLimiter>().GuardAsync);
         app.UseAuthorization();

@@ -20,6 +20,9 @@ namespace PositionLedger.Imports;
 /// <param name="Field">The field an unreadable line breaks at (<c>source.url</c>), when the JSON names one.</param>
 public sealed record ImportLine(int Line, Guid? Id, StateStatement? Statement, string? Error, string? Field = null)
 {
+    /// <summary>The line's evidence, placed in its sources by <see cref="StatementImport.ValidateAsync"/>.</summary>
+    public PositionLedger.Sources.Evidence? Evidence { get; set; }
+
     public string ErrorKey => Field is null ? $"line {Line}" : $"line {Line}.{Field}";
 }
 
@@ -223,9 +226,9 @@ public static class StatementImport
     /// <summary>A line of an archive: what POST /api/statements takes, and an optional id.</summary>
     private sealed record ArchivedStatement(
         string? Id, string? Party, string? Issue, string? Stance, string? Speaker, string? Quote, string? StatedAt,
-        SourceInput? Source, string[]? Conditions, ClaimedByInput? ClaimedBy)
+        SourceInput? Source, string[]? Conditions, ClaimedByInput? ClaimedBy, PositionLedger.Sources.EvidenceInput? Evidence = null)
     {
-        public StateStatement ToStatement() => new(Party, Issue, Stance, Speaker, Quote, StatedAt, Source, Conditions, ClaimedBy);
+        public StateStatement ToStatement() => new(Party, Issue, Stance, Speaker, Quote, StatedAt, Source, Conditions, ClaimedBy, Evidence);
     }
 
     /// <summary>Validates every line as POST /api/statements would; the errors are keyed "line N.field".</summary>
@@ -233,6 +236,8 @@ public static class StatementImport
     {
         var parties = (await session.Query<Party>().Select(p => p.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var sources = await PositionLedger.Sources.EvidenceAnchoring.LoadAsync(
+            session, lines.Select(l => l.Statement?.Evidence).OfType<PositionLedger.Sources.EvidenceInput>(), ct);
         var errors = new Dictionary<string, string[]>();
         var seen = new HashSet<Guid>();
         foreach (var line in lines)
@@ -247,6 +252,12 @@ public static class StatementImport
             if (!parties.Contains(s.Party!)) Add(errors, $"line {line.Line}.party", $"No party '{s.Party}' is registered.");
             if (!issues.Contains(s.Issue!)) Add(errors, $"line {line.Line}.issue", $"No issue '{s.Issue}' is open.");
             if (s.ClaimedBy?.Party is { } by && !parties.Contains(by)) Add(errors, $"line {line.Line}.claimedBy.party", $"No party '{by}' is registered.");
+            if (s.Evidence is not null)
+            {
+                var (evidence, field, problem) = PositionLedger.Sources.EvidenceAnchoring.Place(sources, s.Evidence);
+                if (evidence is null) Add(errors, $"line {line.Line}.{field}", problem!);
+                line.Evidence = evidence;
+            }
         }
         return errors;
     }
@@ -280,7 +291,7 @@ public static class StatementImport
         {
             var (line, id) = (lines[i], ids[i]);
             if (present.Contains(id.ToString())) continue;
-            var stated = new JasperFx.Events.Event<PositionStated>(new PositionStated(id, line.Statement!.ToContent()))
+            var stated = new JasperFx.Events.Event<PositionStated>(new PositionStated(id, line.Statement!.ToContent(line.Evidence)))
             {
                 Timestamp = recordedAt,
                 UserName = stamp.UserName,

@@ -13,6 +13,15 @@ public static partial class Rules
     [GeneratedRegex(@"^[a-z0-9]+(-[a-z0-9]+)*\z")]
     private static partial Regex SlugPattern();
 
+    /// <summary>A BCP 47 language tag as people write them: <c>en</c>, <c>pt-BR</c>, <c>zh-Hant-TW</c>.</summary>
+    public static IRuleBuilderOptions<T, string?> LanguageTag<T>(this IRuleBuilder<T, string?> rule) => rule
+        .MaximumLength(35)
+        .Must(s => s is null || LanguageTagPattern().IsMatch(s))
+        .WithMessage("'{PropertyName}' must be a BCP 47 language tag, such as en or pt-BR.");
+
+    [GeneratedRegex(@"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*\z")]
+    private static partial Regex LanguageTagPattern();
+
     public static IRuleBuilderOptions<T, string?> Slug<T>(this IRuleBuilder<T, string?> rule) => rule
         .NotEmpty()
         .MaximumLength(SlugMaxLength)
@@ -29,7 +38,7 @@ public static partial class Rules
         .MaximumLength(maxLength)
         .Clean(prose);
 
-    private static IRuleBuilderOptions<T, string?> Clean<T>(this IRuleBuilder<T, string?> rule, bool prose) => rule
+    public static IRuleBuilderOptions<T, string?> Clean<T>(this IRuleBuilder<T, string?> rule, bool prose) => rule
         .Must(s => s is null || CleanText.Flaw(s, prose) is null)
         .WithMessage((_, s) => $"'{{PropertyName}}' must not contain {CleanText.Flaw(s!, prose)}.");
 

@@ -26,6 +26,12 @@ public static class RevisionRows
     public const string ClaimedBy = "claimed_by";
     public const string ClaimedBySpeaker = "claimed_by_speaker";
 
+    /// <summary>direct-quote, paraphrase, reported-act, inference, or unanchored (no evidence): what the evidence filter reads.</summary>
+    public const string EvidenceKind = "evidence_kind";
+
+    /// <summary>The evidence as stored on the statement (kind and anchors), or null: what a source's annotations read.</summary>
+    public const string Evidence = "evidence";
+
     /// <summary>The sequence of the statement's first event: ties on statedAt go to the statement recorded later.</summary>
     public const string StatementSeq = "statement_seq";
     public const string RecordedFrom = "recorded_from";
@@ -40,7 +46,7 @@ public static class RevisionRows
     public static readonly IReadOnlyList<string> Written =
     [
         StatementId, Version, Party, Issue, Stance, Speaker, Quote, StatedAt, StatedOnDate, Conditions, Source,
-        ClaimedBy, ClaimedBySpeaker, StatementSeq, RecordedFrom, RecordedFromSeq, RecordedTo, RecordedToSeq,
+        ClaimedBy, ClaimedBySpeaker, StatementSeq, RecordedFrom, RecordedFromSeq, RecordedTo, RecordedToSeq, EvidenceKind, Evidence,
     ];
 
     /// <summary>The target list of an insert of whole rows: <see cref="Written"/>, then <see cref="Search"/>.</summary>
@@ -49,7 +55,7 @@ public static class RevisionRows
     /// <summary>What <see cref="Reader"/> reads, for a revision table aliased <c>r</c>; a query may select more after it.</summary>
     public static readonly string Columns = string.Join(", ",
         new[] { StatementId, Version, RecordedFrom, Party, Issue, Stance, Speaker, Quote, StatedAt, StatedOnDate, Source, Conditions,
-            ClaimedBy, ClaimedBySpeaker, StatementSeq }
+            ClaimedBy, ClaimedBySpeaker, StatementSeq, EvidenceKind }
         .Select(c => c is Source or Conditions ? $"r.{c}::text as {c}" : $"r.{c}"));
 
     /// <summary>The record-time filter: the revision was the statement's content at knownAt.</summary>
@@ -73,6 +79,7 @@ public static class RevisionRows
         private readonly int _claimedBy = row.GetOrdinal(ClaimedBy);
         private readonly int _claimedBySpeaker = row.GetOrdinal(ClaimedBySpeaker);
         private readonly int _statementSeq = row.GetOrdinal(StatementSeq);
+        private readonly int _evidenceKind = row.GetOrdinal(EvidenceKind);
 
         /// <summary>The current row as the timeline and search show it.</summary>
         public StatementItem Item()
@@ -92,7 +99,8 @@ public static class RevisionRows
                 Instants.Format(row.GetFieldValue<DateTimeOffset>(_statedAt), row.GetBoolean(_statedOnDate)),
                 new SourceView(source.Outlet, source.Url, source.PublishedAt is { } p ? Instants.Format(p, false) : null),
                 JsonSerializer.Deserialize<string[]>(row.GetString(_conditions)) ?? [],
-                row.IsDBNull(_claimedBy) ? null : new Statements.ClaimedBy(row.GetString(_claimedBy), row.GetString(_claimedBySpeaker)));
+                row.IsDBNull(_claimedBy) ? null : new Statements.ClaimedBy(row.GetString(_claimedBy), row.GetString(_claimedBySpeaker)),
+                row.GetString(_evidenceKind));
         }
 
         /// <summary>Position of the current row in statedAt order, for cursors: statedAt, then the statement's first sequence.</summary>

@@ -16,4 +16,5 @@ public sealed record StatementItem(
     string StatedAt,
     SourceView Source,
     string[] Conditions,
-    ClaimedBy? ClaimedBy);
+    ClaimedBy? ClaimedBy,
+    string EvidenceKind);

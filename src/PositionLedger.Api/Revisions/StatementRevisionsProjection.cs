@@ -41,7 +41,7 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         insert into {table} ({RevisionRows.InsertColumns})
         select {string.Join(", ", RevisionRows.Written.Select(c => c switch
         {
-            RevisionRows.Conditions or RevisionRows.Source => $"u.{c}::jsonb",
+            RevisionRows.Conditions or RevisionRows.Source or RevisionRows.Evidence => $"u.{c}::jsonb",
             RevisionRows.StatementSeq => $"coalesce(u.{c}, (select min(p.{c}) from {table} p where p.statement_id = u.statement_id))",
             _ => $"u.{c}",
         }))},
@@ -59,6 +59,7 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         [RevisionRows.Conditions] = "text[]", [RevisionRows.Source] = "text[]", [RevisionRows.ClaimedBy] = "text[]",
         [RevisionRows.ClaimedBySpeaker] = "text[]", [RevisionRows.StatementSeq] = "bigint[]", [RevisionRows.RecordedFrom] = "timestamptz[]",
         [RevisionRows.RecordedFromSeq] = "bigint[]", [RevisionRows.RecordedTo] = "timestamptz[]", [RevisionRows.RecordedToSeq] = "bigint[]",
+        [RevisionRows.EvidenceKind] = "text[]", [RevisionRows.Evidence] = "text[]",
     };
 
     public static Table DefineTable(string schema)
@@ -83,6 +84,8 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         table.AddColumn<DateTimeOffset>(RevisionRows.RecordedTo);
         table.AddColumn<long>(RevisionRows.RecordedToSeq);
         // Nullable so that Weasel can add it to a table made by an earlier version; a rebuild fills it.
+        table.AddColumn<string>(RevisionRows.EvidenceKind).NotNull().DefaultValueByString(Sources.EvidenceKinds.Unanchored);
+        table.AddColumn(RevisionRows.Evidence, "jsonb");
         table.AddColumn(RevisionRows.Search, "tsvector");
 
         // Covering: the record-time test and the row's key are read from the index (an index-only scan), so a
@@ -90,13 +93,14 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_basis")
         {
             Columns = ["party", "issue", "stated_at", "statement_seq"],
-            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version"],
+            // The evidence filter is applied inside the walk, still from the index alone.
+            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version", "evidence_kind"],
             Predicate = "claimed_by is null",
         });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_claims")
         {
             Columns = ["party", "issue", "stated_at"],
-            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version"],
+            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version", "evidence_kind"],
             Predicate = "claimed_by is not null",
         });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_timeline") { Columns = ["stated_at", "statement_seq"] });
@@ -162,7 +166,9 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
             rows.Select(r => r.RecordedFrom).ToArray(),
             rows.Select(r => r.RecordedFromSeq).ToArray(),
             rows.Select(r => r.RecordedTo).ToArray(),
-            rows.Select(r => r.RecordedToSeq).ToArray());
+            rows.Select(r => r.RecordedToSeq).ToArray(),
+            rows.Select(r => r.Content.EvidenceKind).ToArray(),
+            rows.Select(r => r.Content.Evidence is null ? null : JsonSerializer.Serialize(r.Content.Evidence, JsonSerializerOptions.Web)).ToArray());
 
     /// <summary>One revision: valid in record time from recordedFrom until (when closed) recordedTo.</summary>
     public sealed class Row(

@@ -48,6 +48,7 @@ public sealed class StoredEventRevisions(IDocumentStore store)
                    (c ->> 'statedAt')::timestamptz, (c ->> 'statedOnDate')::boolean,
                    coalesce(c -> 'conditions', '[]'::jsonb), c -> 'source', c -> 'claimedBy' ->> 'party', c -> 'claimedBy' ->> 'speaker',
                    first_seq, timestamp, seq_id, next_at, next_seq,
+                   coalesce(c -> 'evidence' ->> 'kind', 'unanchored'), nullif(c -> 'evidence', 'null'::jsonb),
                    to_tsvector('english', (c ->> 'quote') || ' ' || (c ->> 'speaker'))
             from revisions
             where type <> @retracted

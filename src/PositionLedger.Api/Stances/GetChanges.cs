@@ -6,6 +6,7 @@ using PositionLedger.Issues;
 using PositionLedger.Parties;
 using Wolverine.Http;
 using PositionLedger.Revisions;
+using PositionLedger.Sources;
 
 namespace PositionLedger.Stances;
 
@@ -16,7 +17,7 @@ public static class GetChangesEndpoint
 {
     [WolverineGet("/api/parties/{party}/changes")]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
-        string party, string? from, string? to, string? knownAt,
+        string party, string? from, string? to, string? knownAt, string? evidence,
         IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -27,11 +28,13 @@ public static class GetChangesEndpoint
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = Clocks.TryRead(to, knownAt, clock, out var after, asOfName: "to");
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (await session.LoadAsync<Party>(party, ct) is null) return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
-        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct)).GetValueOrDefault(party) ?? [];
-        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct)).GetValueOrDefault(party) ?? [];
+        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds)).GetValueOrDefault(party) ?? [];
+        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds)).GetValueOrDefault(party) ?? [];
         var changes = issues.Order(StringComparer.Ordinal)
             .Select(issue => new StanceChange(issue, then.SingleOrDefault(s => s.Issue == issue), now.SingleOrDefault(s => s.Issue == issue)))
             .Where(c => c.Before?.Stance != c.After?.Stance)

@@ -8,4 +8,5 @@ public sealed record IssueStance(
     string? StatedAt,
     string? StatementId,
     string? Speaker,
-    IReadOnlyList<ClaimView> Claims);
+    IReadOnlyList<ClaimView> Claims,
+    string? EvidenceKind = null);

@@ -18,6 +18,9 @@ public sealed class StanceInput : NetCoreInput
 
     [Description("Record time: what the ledger knew then; default now")]
     public string? KnownAtFlag { get; set; }
+
+    [Description("Only statements of these evidence kinds, comma-separated (direct-quote, paraphrase, reported-act, inference, unanchored)")]
+    public string? EvidenceFlag { get; set; }
 }
 
 [Description("Prints a party's stance on each issue as of a date, as the ledger knew it", Name = "stance")]
@@ -33,6 +36,11 @@ public sealed class StanceCommand : JasperFxAsyncCommand<StanceInput>
             AnsiConsole.MarkupLineInterpolated($"[red]{problem.Detail}[/] Use {Instants.FormatHint}.");
             return false;
         }
+        if (Sources.EvidenceKinds.TryReadFilter(input.EvidenceFlag, out var kinds).IsProblem())
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]--evidence must list kinds from: {string.Join(", ", Sources.EvidenceKinds.All)}.[/]");
+            return false;
+        }
         await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
         if (await session.LoadAsync<Parties.Party>(input.Party) is not { } party)
         {
@@ -42,15 +50,16 @@ public sealed class StanceCommand : JasperFxAsyncCommand<StanceInput>
         var issues = await session.Query<Issue>().ToListAsync();
         var stances = await StanceQueries.StancesAsync(
             host.Services.GetRequiredService<StanceDataSource>(), host.Services.GetRequiredService<RevisionTable>(),
-            [party.Id], [.. issues.Select(i => i.Id)], clocks.AsOf, clocks.KnownAt, CancellationToken.None);
+            [party.Id], [.. issues.Select(i => i.Id)], clocks.AsOf, clocks.KnownAt, CancellationToken.None, kinds);
 
         var table = new Table().Title($"{party.Name}: stance as of {clocks.AsOf:u}, as known at {clocks.KnownAt:u}")
-            .AddColumns("Issue", "Stance", "Stated", "Speaker", "Conditions", "Claims by others");
+            .AddColumns("Issue", "Stance", "Evidence", "Stated", "Speaker", "Conditions", "Claims by others");
         foreach (var s in stances.GetValueOrDefault(party.Id) ?? [])
         {
             table.AddRow(
                 Markup.Escape(issues.Single(i => i.Id == s.Issue).Title),
                 s.Stance is null ? "[grey](none)[/]" : $"[bold]{s.Stance}[/]",
+                s.EvidenceKind ?? "",
                 s.StatedAt ?? "",
                 Markup.Escape(s.Speaker ?? ""),
                 Markup.Escape(string.Join("\n", s.Conditions)),

@@ -20,6 +20,7 @@ public static class StanceQueries
         select p.party, i.issue,
                b.statement_id as basis_id, b.stance as basis_stance, b.stated_at as basis_stated_at,
                b.stated_on_date as basis_stated_on_date, b.speaker as basis_speaker, b.conditions::text as basis_conditions,
+               b.evidence_kind as basis_evidence_kind, c.evidence_kind as claim_evidence_kind,
                c.statement_id as claim_id, c.stance as claim_stance, c.stated_at as claim_stated_at,
                c.stated_on_date as claim_stated_on_date, c.speaker as claim_speaker, c.claimed_by as claimed_by,
                c.claimed_by_speaker as claimed_by_speaker
@@ -31,6 +32,7 @@ public static class StanceQueries
             where r.party = p.party and r.issue = i.issue and r.claimed_by is null
               and r.stated_at <= @as_of
               and r.recorded_from <= @known_at and (r.recorded_to is null or r.recorded_to > @known_at)
+              and r.evidence_kind = any(@kinds)
             order by r.stated_at desc, r.statement_seq desc
             limit 1
         ) bk on true
@@ -41,6 +43,7 @@ public static class StanceQueries
             where r.party = p.party and r.issue = i.issue and r.claimed_by is not null
               and r.stated_at <= @as_of and r.stated_at >= coalesce(bk.stated_at, '-infinity')
               and r.recorded_from <= @known_at and (r.recorded_to is null or r.recorded_to > @known_at)
+              and r.evidence_kind = any(@kinds)
         ) ck on true
         left join {0} c on c.statement_id = ck.statement_id and c.version = ck.version
         where bk.statement_id is not null or ck.statement_id is not null
@@ -49,13 +52,15 @@ public static class StanceQueries
 
     public static async Task<IReadOnlyDictionary<string, IReadOnlyList<IssueStance>>> StancesAsync(
         StanceDataSource db, RevisionTable table, string[] parties, string[] issues,
-        DateTimeOffset asOf, DateTimeOffset knownAt, CancellationToken ct)
+        DateTimeOffset asOf, DateTimeOffset knownAt, CancellationToken ct, string[]? evidenceKinds = null)
     {
         await using var command = db.Value.CreateCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issues", issues);
         command.Parameters.AddWithValue("as_of", asOf.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", knownAt.ToUniversalTime());
+        // The evidence filter: statements of other kinds do not exist for this answer (rules 2 and 3 run without them).
+        command.Parameters.AddWithValue("kinds", evidenceKinds ?? Sources.EvidenceKinds.All);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var row = new Row(reader);
 
@@ -93,6 +98,8 @@ public static class StanceQueries
         private readonly int _basisStatedOnDate = reader.GetOrdinal("basis_stated_on_date");
         private readonly int _basisSpeaker = reader.GetOrdinal("basis_speaker");
         private readonly int _basisConditions = reader.GetOrdinal("basis_conditions");
+        private readonly int _basisEvidenceKind = reader.GetOrdinal("basis_evidence_kind");
+        private readonly int _claimEvidenceKind = reader.GetOrdinal("claim_evidence_kind");
         private readonly int _claimId = reader.GetOrdinal("claim_id");
         private readonly int _claimStance = reader.GetOrdinal("claim_stance");
         private readonly int _claimStatedAt = reader.GetOrdinal("claim_stated_at");
@@ -118,7 +125,8 @@ public static class StanceQueries
                 Instants.Format(reader.GetFieldValue<DateTimeOffset>(_basisStatedAt), reader.GetBoolean(_basisStatedOnDate)),
                 reader.GetGuid(_basisId).ToString(),
                 reader.GetString(_basisSpeaker),
-                new List<ClaimView>());
+                new List<ClaimView>(),
+                reader.GetString(_basisEvidenceKind));
         }
 
         public ClaimView? Claim() => reader.IsDBNull(_claimId) ? null : new ClaimView(
@@ -126,6 +134,7 @@ public static class StanceQueries
             new ClaimedBy(reader.GetString(_claimedBy), reader.GetString(_claimedBySpeaker)),
             reader.GetString(_claimSpeaker),
             reader.GetString(_claimStance),
-            Instants.Format(reader.GetFieldValue<DateTimeOffset>(_claimStatedAt), reader.GetBoolean(_claimStatedOnDate)));
+            Instants.Format(reader.GetFieldValue<DateTimeOffset>(_claimStatedAt), reader.GetBoolean(_claimStatedOnDate)),
+            reader.GetString(_claimEvidenceKind));
     }
 }

@@ -5,6 +5,7 @@ using Marten;
 using JasperFx.Events;
 using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
+using PositionLedger.Sources;
 using Wolverine.Http;
 
 namespace PositionLedger.Statements;
@@ -25,7 +26,8 @@ public sealed record CorrectStatement(
     string? StatedAt,
     SourceInput? Source,
     string[]? Conditions,
-    JsonElement ClaimedBy)
+    JsonElement ClaimedBy,
+    EvidenceInput? Evidence = null)
 {
     public sealed class Validator : AbstractValidator<CorrectStatement>
     {
@@ -67,7 +69,8 @@ public sealed record CorrectStatement(
             Issue ?? was.Issue,
             Stance ?? was.Stance,
             Speaker ?? was.Speaker,
-            Quote ?? was.Quote,
+            // New evidence without a quote: the quote is its first anchor's words again.
+            Quote ?? (Evidence is null ? was.Quote : null),
             StatedAt ?? was.StatedAt,
             Source ?? was.Source,
             Conditions ?? was.Conditions,
@@ -76,7 +79,8 @@ public sealed record CorrectStatement(
                 JsonValueKind.Undefined => was.ClaimedBy,
                 JsonValueKind.Object => ClaimedBy.Deserialize<ClaimedByInput>(JsonInput.Strict),
                 _ => null,
-            });
+            },
+            Evidence ?? was.Evidence);
     }
 }
 
@@ -104,7 +108,9 @@ public static class CorrectStatementEndpoint
         var corrected = command.AppliedTo(statement.Content);
         problem = Problems.Check(statementRules, corrected);
         if (problem.IsProblem()) return (problem, null);
-        var correction = Decide(statement, command);
+        var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(session, corrected.Evidence, ct);
+        if (anchoring.IsProblem()) return (anchoring, null);
+        var correction = Decide(statement, command, evidence);
         if (correction.ChangedFields.Length == 0)
             return (Problems.Invalid("body", "The correction changes no field of the statement."), null);
         return (await references.CheckAsync(session, corrected.Party!, corrected.Issue!, corrected.ClaimedBy?.Party, ct), correction);
@@ -118,10 +124,11 @@ public static class CorrectStatementEndpoint
     }
 
     /// <summary>The correction as an event: the whole new content and the names of the fields it changed.</summary>
-    public static StatementCorrected Decide(Statement current, CorrectStatement command)
+    /// <param name="placed">The evidence the correction gives, placed in its sources; none given keeps the statement's.</param>
+    public static StatementCorrected Decide(Statement current, CorrectStatement command, Evidence? placed = null)
     {
         var was = current.Content;
-        var now = command.AppliedTo(was).ToContent();
+        var now = command.AppliedTo(was).ToContent(command.Evidence is null ? was.Evidence : placed);
         var changed = new List<string>();
         if (now.Party != was.Party) changed.Add("party");
         if (now.Issue != was.Issue) changed.Add("issue");
@@ -132,6 +139,7 @@ public static class CorrectStatementEndpoint
         if (now.Source != was.Source) changed.Add("source");
         if (!now.Conditions.SequenceEqual(was.Conditions)) changed.Add("conditions");
         if (now.ClaimedBy != was.ClaimedBy) changed.Add("claimedBy");
+        if (now.Evidence is null != was.Evidence is null || (now.Evidence is not null && !now.Evidence.SameAs(was.Evidence))) changed.Add("evidence");
         return new StatementCorrected(Guid.Parse(current.Id), now, [.. changed], command.Reason!);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using PositionLedger.Infrastructure;
+using PositionLedger.Sources;
 using Wolverine.Http;
 
 namespace PositionLedger.Statements;
@@ -15,12 +16,14 @@ public sealed record ContentView(
     string StatedAt,
     SourceView Source,
     string[] Conditions,
-    ClaimedBy? ClaimedBy)
+    ClaimedBy? ClaimedBy,
+    string EvidenceKind,
+    Evidence? Evidence)
 {
     public static ContentView Of(StatementContent c) => new(
         c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, Instants.Format(c.StatedAt, c.StatedOnDate),
         new SourceView(c.Source.Outlet, c.Source.Url, c.Source.PublishedAt is { } p ? Instants.Format(p, false) : null),
-        c.Conditions, c.ClaimedBy);
+        c.Conditions, c.ClaimedBy, c.EvidenceKind, c.Evidence);
 }
 
 public sealed record RevisionView(
@@ -47,6 +50,8 @@ public sealed record StatementView(
     SourceView Source,
     string[] Conditions,
     ClaimedBy? ClaimedBy,
+    string EvidenceKind,
+    Evidence? Evidence,
     long Version,
     bool Retracted,
     IReadOnlyList<RevisionView> Revisions)
@@ -56,6 +61,7 @@ public sealed record StatementView(
         var c = ContentView.Of(statement.Content);
         return new(
             statement.Id, c.Party, c.Issue, c.Stance, c.Speaker, c.Quote, c.StatedAt, c.Source, c.Conditions, c.ClaimedBy,
+            c.EvidenceKind, c.Evidence,
             statement.Version,
             statement.Retracted,
             [.. statement.Revisions.Select(r => new RevisionView(

@@ -3,6 +3,7 @@ using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
+using PositionLedger.Sources;
 using Wolverine.Http;
 using Wolverine.Marten;
 
@@ -25,7 +26,8 @@ public sealed record StateStatement(
     string? StatedAt,
     SourceInput? Source,
     string[]? Conditions,
-    ClaimedByInput? ClaimedBy)
+    ClaimedByInput? ClaimedBy,
+    EvidenceInput? Evidence = null)
 {
     public const int MaxConditions = 20;
 
@@ -40,7 +42,12 @@ public sealed record StateStatement(
                 .Must(s => s is null || StanceWords.ByWord.ContainsKey(s))
                 .WithMessage($"'stance' must be one of: {string.Join(", ", StanceWords.ByWord.Keys)}.");
             RuleFor(c => c.Speaker).Text(Rules.NameMaxLength);
-            RuleFor(c => c.Quote).Text(Rules.TextMaxLength, prose: true);
+            // Without a quote, evidence gives it: its first anchor's exact words.
+            RuleFor(c => c.Quote).Text(Rules.TextMaxLength, prose: true).When(c => c.Evidence is null || c.Quote is not null);
+            RuleFor(c => c.Evidence).SetValidator(new EvidenceInput.Validator()!);
+            RuleFor(c => c.Quote).Equal(c => c.Evidence!.Anchors![0].Exact)
+                .When(c => c.Quote is not null && c.Evidence?.Kind == EvidenceKinds.DirectQuote && c.Evidence.Anchors is [{ Exact: not null }, ..])
+                .WithMessage("A direct quote's 'quote' must be its first anchor's 'exact' (or leave 'quote' out).");
             RuleFor(c => c.StatedAt).NotEmpty().Instant(clock);
             RuleFor(c => c.Source).NotNull().SetValidator(new SourceValidator(clock)!);
             RuleFor(c => c.Conditions).Must(c => c is null || c.Length <= MaxConditions)
@@ -73,33 +80,37 @@ public sealed record StateStatement(
         }
     }
 
-    /// <summary>The content this command states; call only once it has been validated.</summary>
-    public StatementContent ToContent()
+    /// <summary>The content this command states, with the evidence its validation placed; call only once validated.</summary>
+    public StatementContent ToContent(Evidence? evidence = null)
     {
         Instants.TryParse(StatedAt, out var statedAt, out var statedOnDate);
         DateTimeOffset? publishedAt = Instants.TryParse(Source!.PublishedAt, out var published, out _) ? published : null;
         return new StatementContent(
-            Party!, Issue!, StanceWords.ByWord[Stance!], Speaker!, Quote!, statedAt, statedOnDate,
+            Party!, Issue!, StanceWords.ByWord[Stance!], Speaker!, Quote ?? evidence?.Anchors[0].Exact ?? "", statedAt, statedOnDate,
             new Source(Source.Outlet!, Source.Url, publishedAt),
             Conditions ?? [],
-            ClaimedBy is null ? null : new ClaimedBy(ClaimedBy.Party!, ClaimedBy.Speaker!));
+            ClaimedBy is null ? null : new ClaimedBy(ClaimedBy.Party!, ClaimedBy.Speaker!),
+            evidence);
     }
 }
 
 public static class StateStatementEndpoint
 {
-    public static async Task<ProblemDetails> ValidateAsync(
+    public static async Task<(ProblemDetails, PlacedEvidence?)> ValidateAsync(
         StateStatement command, StateStatement.Validator validator, StatementReferences references, IQuerySession session, CancellationToken ct)
     {
         var problem = Problems.Check(validator, command);
-        if (problem.IsProblem()) return problem;
-        return await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
+        if (problem.IsProblem()) return (problem, null);
+        problem = await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
+        if (problem.IsProblem()) return (problem, null);
+        var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(session, command.Evidence, ct);
+        return (anchoring, new PlacedEvidence(evidence));
     }
 
     [WolverinePost("/api/statements")]
-    public static (Created<StatementAppended>, IStartStream) Post(StateStatement command)
+    public static (Created<StatementAppended>, IStartStream) Post(StateStatement command, PlacedEvidence evidence)
     {
-        var stated = new PositionStated(Guid.CreateVersion7(), command.ToContent());
+        var stated = new PositionStated(Guid.CreateVersion7(), command.ToContent(evidence.Value));
         var id = stated.StatementId.ToString();
         return (
             TypedResults.Created($"/api/statements/{id}", new StatementAppended(id, 1)),

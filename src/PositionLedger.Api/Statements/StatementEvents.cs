@@ -1,3 +1,5 @@
+using PositionLedger.Sources;
+
 namespace PositionLedger.Statements;
 
 /// <summary>Where a statement was reported.</summary>
@@ -9,6 +11,7 @@ public sealed record ClaimedBy(string Party, string Speaker);
 /// <summary>
 /// Everything a statement says. <see cref="StatedAt"/> is valid time (when it was said in the world);
 /// <see cref="StatedOnDate"/> marks a statement dated only to the day, shown with day precision.
+/// <see cref="Evidence"/>: where in which archived sources it stands, and of what kind (none: unanchored).
 /// </summary>
 public sealed record StatementContent(
     string Party,
@@ -20,9 +23,12 @@ public sealed record StatementContent(
     bool StatedOnDate,
     Source Source,
     string[] Conditions,
-    ClaimedBy? ClaimedBy)
+    ClaimedBy? ClaimedBy,
+    Evidence? Evidence = null)
 {
     public bool IsClaim => ClaimedBy is not null;
+
+    public string EvidenceKind => EvidenceKinds.Of(Evidence);
 }
 
 // Events are past-tense facts. Record time is never carried here: it is Marten's own metadata.

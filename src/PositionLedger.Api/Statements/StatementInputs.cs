@@ -1,4 +1,5 @@
 using PositionLedger.Infrastructure;
+using PositionLedger.Sources;
 
 namespace PositionLedger.Statements;
 
@@ -9,5 +10,6 @@ public static class StatementInputs
         c.Party, c.Issue, c.Stance.Word(), c.Speaker, c.Quote, Instants.Format(c.StatedAt, c.StatedOnDate),
         new SourceInput(c.Source.Outlet, c.Source.Url, c.Source.PublishedAt is { } p ? Instants.Format(p, false) : null),
         c.Conditions,
-        c.ClaimedBy is null ? null : new ClaimedByInput(c.ClaimedBy.Party, c.ClaimedBy.Speaker));
+        c.ClaimedBy is null ? null : new ClaimedByInput(c.ClaimedBy.Party, c.ClaimedBy.Speaker),
+        c.Evidence is null ? null : EvidenceInput.Of(c.Evidence));
 }

@@ -6,10 +6,12 @@ using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
 using PositionLedger.Revisions;
+using PositionLedger.Sources;
 
 namespace PositionLedger.Timeline;
 
-public sealed record TimelineFilter(string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To);
+/// <param name="EvidenceKinds">Only statements of these kinds (null: every kind).</param>
+public sealed record TimelineFilter(string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To, string[]? EvidenceKinds = null);
 
 public sealed record TimelinePage(DateTimeOffset KnownAt, IReadOnlyList<StatementItem> Items, string? Next);
 
@@ -24,7 +26,7 @@ public static class GetTimelineEndpoint
 
     [WolverineGet("/api/timeline")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
-        string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after,
+        string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after, string? evidence,
         NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -46,10 +48,12 @@ public static class GetTimelineEndpoint
         TimelineCursor? cursor = null;
         if (after is not null && (cursor = TimelineCursor.Parse(after)) is null)
             errors["after"] = ["'after' must be the 'next' value of a previous page."];
+        if (EvidenceKinds.TryReadFilter(evidence, out var kinds) is HttpValidationProblemDetails { Errors: var kindErrors })
+            foreach (var (key, value) in kindErrors) errors[key] = value;
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
-        var filter = new TimelineFilter(party, issue, fromValue, toValue);
+        var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds);
         return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct));
     }
 
@@ -67,6 +71,7 @@ public static class GetTimelineEndpoint
               and (@from::timestamptz is null or r.stated_at >= @from)
               and (@to::timestamptz is null or r.stated_at <= @to)
               and (r.stated_at, r.statement_seq) > (@after_at, @after_seq)
+              and r.evidence_kind = any(@kinds)
             order by r.stated_at, r.statement_seq
             limit @limit
             """);
@@ -78,6 +83,7 @@ public static class GetTimelineEndpoint
         command.Parameters.AddWithValue("after_at", (after?.StatedAt ?? DateTimeOffset.MinValue).ToUniversalTime());
         command.Parameters.AddWithValue("after_seq", after?.StatementSeq ?? long.MinValue);
         command.Parameters.AddWithValue("limit", size + 1);
+        command.Parameters.AddWithValue("kinds", filter.EvidenceKinds ?? EvidenceKinds.All);
 
         var items = new List<StatementItem>();
         (DateTimeOffset, long) last = default;

@@ -19,6 +19,9 @@ public sealed class ReplayInput : NetCoreInput
 
     [Description("To this date (through its end) or instant")]
     public string? ToFlag { get; set; }
+
+    [Description("Only statements of these evidence kinds, comma-separated (direct-quote, paraphrase, reported-act, inference, unanchored)")]
+    public string? EvidenceFlag { get; set; }
 }
 
 [Description("Replays the negotiation history as a table, statement by statement in the order they were made", Name = "replay")]
@@ -31,11 +34,16 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         DateTimeOffset? from = null, to = null;
         if (input.FromFlag is not null) { if (Instants.TryParse(input.FromFlag, out var f, out _)) from = f; else return Refuse("--from"); }
         if (input.ToFlag is not null) { if (Instants.TryParseUpperBound(input.ToFlag, out var t)) to = t; else return Refuse("--to"); }
+        if (Sources.EvidenceKinds.TryReadFilter(input.EvidenceFlag, out var kinds).IsProblem())
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]--evidence must list kinds from: {string.Join(", ", Sources.EvidenceKinds.All)}.[/]");
+            return false;
+        }
 
         using var host = input.BuildHost();
         var db = host.Services.GetRequiredService<NpgsqlDataSource>();
         var revisions = host.Services.GetRequiredService<RevisionTable>();
-        var filter = new TimelineFilter(input.PartyFlag, input.IssueFlag, from, to);
+        var filter = new TimelineFilter(input.PartyFlag, input.IssueFlag, from, to, kinds);
         var knownAt = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
 
         var table = new Table().AddColumns("Stated", "Party", "Issue", "Stance", "Speaker", "Quote");

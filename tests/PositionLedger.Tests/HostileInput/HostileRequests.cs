@@ -552,6 +552,21 @@ public static class Hostile
         },
     };
 
+    /// <summary>Evidence that cannot stand: sources that are not there, kinds that are not kinds, anchors of every wrong shape.</summary>
+    private static readonly Gen<JsonNode?> EvidenceValues =
+        from kind in Weighted((3, Const("direct-quote", "paraphrase", "inference")), (1, Text))
+        from source in Weighted((2, Gen.Const("fz-no-such-source")), (1, Slug))
+        from exact in Weighted((2, Gen.Const("We will consider it.")), (1, Text))
+        from shape in Gen.Int[0, 5]
+        select (JsonNode?)(shape switch
+        {
+            0 => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray() },
+            1 => new JsonObject { ["kind"] = kind },
+            2 => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray((JsonNode?)null) },
+            3 => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray(new JsonObject { ["source"] = source, ["exact"] = exact, ["start"] = -1, ["end"] = 3 }) },
+            _ => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray(new JsonObject { ["source"] = source, ["exact"] = exact }) },
+        });
+
     private static readonly Dictionary<string, Gen<JsonNode?>> StatementFields = new()
     {
         ["party"] = Node(Const(Parties), Slug),
@@ -569,6 +584,37 @@ public static class Hostile
         ["claimedBy"] = Weighted((1, Gen.Const<JsonNode?>(() => null)), (1, Gen.Const<JsonNode?>(() => new JsonObject())), (2, WrongType)),
         ["claimedBy.party"] = Node(Const(Parties), Slug),
         ["claimedBy.speaker"] = Node(Const("A spokesman"), Text),
+        ["evidence"] = Weighted((1, Gen.Const<JsonNode?>(() => null)), (2, EvidenceValues), (1, WrongType)),
+    };
+
+    /// <summary>An evidence filter: kinds, lists of kinds, and what is not a kind.</summary>
+    public static readonly Gen<string> EvidenceFilter = Weighted(
+        (3, Const("direct-quote", "paraphrase,inference", "unanchored", "reported-act,direct-quote")),
+        (2, Const("quote", "Direct-Quote", "direct-quote,", ",", "", "direct-quote,,paraphrase")), (2, Text));
+
+    public static readonly Shape ArchivedSource = new(
+        from n in Gen.Int[0, 999_999]
+        select new JsonObject
+        {
+            ["id"] = $"fz-{n}", ["title"] = $"Report {n}", ["outlet"] = "Wire", ["language"] = "en",
+            ["text"] = "Putin said: we agree.\nPeskov said nothing.", ["url"] = "https://example.org/report", ["publishedAt"] = "2025-03-13",
+            ["translation"] = new JsonObject { ["from"] = "pt", ["method"] = "machine" },
+        },
+        new Dictionary<string, Gen<JsonNode?>>
+        {
+            ["id"] = Node(Const("fz-3", "wire"), Slug), ["title"] = Node(Const("A report"), Text), ["outlet"] = Node(Const("Wire"), Text),
+            ["language"] = Node(Const("en", "pt-BR"), Text), ["text"] = Node(Const("We agree.\nLine two."), Text),
+            ["url"] = Node(Const("https://example.org/report"), Url), ["publishedAt"] = Node(ValidInstant, Date),
+            ["translation"] = Weighted((1, Gen.Const<JsonNode?>(() => null)), (1, Gen.Const<JsonNode?>(() => new JsonObject())), (2, WrongType)),
+            ["translation.from"] = Node(Const("pt"), Text), ["translation.method"] = Node(Const("machine", "human"), Text),
+        })
+    {
+        Texts = new Dictionary<string, Gen<string>>
+        {
+            ["id"] = Const("fz-3"), ["title"] = Const("A report"), ["outlet"] = Const("Wire"), ["language"] = Const("en"),
+            ["text"] = Const("We agree."), ["url"] = Const("https://example.org/report"), ["publishedAt"] = ValidInstant,
+            ["translation.from"] = Const("pt"), ["translation.method"] = Const("machine"),
+        },
     };
 
     private static readonly Dictionary<string, Gen<string>> StatementTexts = new()

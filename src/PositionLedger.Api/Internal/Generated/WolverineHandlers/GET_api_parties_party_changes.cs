@@ -48,9 +48,10 @@ namespace Internal.Generated.WolverineHandlers
             var from = httpContext.Request.Query["from"];
             var to = httpContext.Request.Query["to"];
             var knownAt = httpContext.Request.Query["knownAt"];
+            var evidence = httpContext.Request.Query["evidence"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfStanceChangeListAndProblemHttpResult = await PositionLedger.Stances.GetChangesEndpoint.Get(party, from, to, knownAt, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfStanceChangeListAndProblemHttpResult = await PositionLedger.Stances.GetChangesEndpoint.Get(party, from, to, knownAt, evidence, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfStanceChangeListAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

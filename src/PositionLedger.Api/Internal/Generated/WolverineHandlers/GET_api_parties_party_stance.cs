@@ -47,9 +47,10 @@ namespace Internal.Generated.WolverineHandlers
 
             var asOf = httpContext.Request.Query["asOf"];
             var knownAt = httpContext.Request.Query["knownAt"];
+            var evidence = httpContext.Request.Query["evidence"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfPartyStanceAndProblemHttpResult = await PositionLedger.Stances.GetPartyStanceEndpoint.Get(party, asOf, knownAt, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfPartyStanceAndProblemHttpResult = await PositionLedger.Stances.GetPartyStanceEndpoint.Get(party, asOf, knownAt, evidence, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfPartyStanceAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -40,9 +40,10 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "PositionLedger.Stances.GetStancesEndpoint").SetTag("http.route", "/api/stances").SetTag("http.request.method", "GET");
             var asOf = httpContext.Request.Query["asOf"];
             var knownAt = httpContext.Request.Query["knownAt"];
+            var evidence = httpContext.Request.Query["evidence"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfAllStancesAndProblemHttpResult = await PositionLedger.Stances.GetStancesEndpoint.Get(asOf, knownAt, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfAllStancesAndProblemHttpResult = await PositionLedger.Stances.GetStancesEndpoint.Get(asOf, knownAt, evidence, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfAllStancesAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -36,9 +36,10 @@ namespace Internal.Generated.WolverineHandlers
             var knownAt = httpContext.Request.Query["knownAt"];
             var limit = httpContext.Request.Query["limit"];
             var after = httpContext.Request.Query["after"];
+            var evidence = httpContext.Request.Query["evidence"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, _npgsqlDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, _npgsqlDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfTimelinePageAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -39,7 +39,7 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<PositionLedger.Statements.StateStatement>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = await PositionLedger.Statements.StateStatementEndpoint.ValidateAsync(command, _validator, _statementReferences, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            (var problemDetails1, var placedEvidence) = await PositionLedger.Statements.StateStatementEndpoint.ValidateAsync(command, _validator, _statementReferences, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -49,7 +49,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var createdOfStatementAppended, var startStream) = PositionLedger.Statements.StateStatementEndpoint.Post(command);
+            (var createdOfStatementAppended, var startStream) = PositionLedger.Statements.StateStatementEndpoint.Post(command, placedEvidence);
 
             if (startStream != null)
             {
