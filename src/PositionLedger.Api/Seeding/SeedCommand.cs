@@ -24,7 +24,7 @@ public sealed class SeedCommand : JasperFxAsyncCommand<SeedInput>
         {
             var report = await Seeder.SeedAsync(store, input.Directory, clock, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), CancellationToken.None);
             AnsiConsole.MarkupLineInterpolated(
-                $"[green]Seeded[/] {report.Parties} parties, {report.Issues} issues, {report.Statements} statements; {report.AlreadyPresent} already present.");
+                $"[green]Seeded[/] {report.Sources} sources, {report.Parties} parties, {report.Issues} issues, {report.Statements} statements; {report.AlreadyPresent} already present.");
             return true;
         }
         catch (SeedException e)
