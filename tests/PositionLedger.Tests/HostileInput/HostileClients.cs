@@ -52,6 +52,9 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
         ["POST /api/sources"] = (2, Post("/api/sources", Const("/api/sources"), ArchivedSource)),
         ["GET /api/sources"] = (1, Get("/api/sources", Const("/api/sources"))),
         ["GET /api/sources/{id}"] = (1, Get("/api/sources/{id}", Segment("/api/sources/", Slug, ""))),
+        ["GET /api/sources/{id}/annotations"] = (1, Get("/api/sources/{id}/annotations", Segment("/api/sources/", Slug, "/annotations"))),
+        ["GET /api/sources/{id}/annotations.jsonld"] =
+            (1, Get("/api/sources/{id}/annotations.jsonld", Segment("/api/sources/", Slug, "/annotations.jsonld"))),
         ["GET /api/parties"] = (1, Get("/api/parties", Const("/api/parties"))),
         ["GET /api/parties/{id}"] = (1, Get("/api/parties/{id}", Segment("/api/parties/", Slug, ""))),
         ["GET /api/issues"] = (1, Get("/api/issues", Const("/api/issues"))),

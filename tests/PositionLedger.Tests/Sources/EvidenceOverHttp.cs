@@ -181,4 +181,34 @@ public sealed class when_statements_carry_evidence(AppFixture app) : ApiTest(app
 
         (await Client.StanceAsync("russia", asOf: "2025-03-13")).On("ceasefire")!.EvidenceKind.ShouldBe("direct-quote");
     }
+
+    [Fact]
+    public async Task a_sources_annotations_list_every_anchor_in_it_and_open_in_annotation_tools_as_json_ld()
+    {
+        await GivenTheArticleAsync();
+        var created = await (await Client.PostJsonAsync("/api/statements", StatementWith("conditional", "2025-03-13",
+            """{"kind":"direct-quote","anchors":[{"source":"wire-1","exact":"We are for it, but there are nuances."}]}""")))
+            .ReadAsync<JsonObject>(HttpStatusCode.Created);
+
+        var annotations = await (await Client.GetAsync("/api/sources/wire-1/annotations")).ReadAsync<JsonObject>();
+        var response = await Client.GetAsync("/api/sources/wire-1/annotations.jsonld");
+        var jsonLd = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        var only = annotations["annotations"]!.AsArray().ShouldHaveSingleItem()!;
+        only["statementId"]!.GetValue<string>().ShouldBe(created["id"]!.GetValue<string>());
+        only["kind"]!.GetValue<string>().ShouldBe("direct-quote");
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/ld+json");
+        jsonLd["@context"]!.GetValue<string>().ShouldBe("http://www.w3.org/ns/anno.jsonld");
+        jsonLd["type"]!.GetValue<string>().ShouldBe("AnnotationCollection");
+        jsonLd["total"]!.GetValue<int>().ShouldBe(1);
+        var annotation = jsonLd["first"]!["items"]![0]!;
+        annotation["type"]!.GetValue<string>().ShouldBe("Annotation");
+        annotation["body"]!.GetValue<string>().ShouldEndWith($"/api/statements/{created["id"]}");
+        annotation["target"]!["source"]!.GetValue<string>().ShouldEndWith("/api/sources/wire-1");
+        var selectors = annotation["target"]!["selector"]!.AsArray();
+        selectors.Select(x => x!["type"]!.GetValue<string>()).ShouldBe(["TextQuoteSelector", "TextPositionSelector"]);
+        selectors[0]!["exact"]!.GetValue<string>().ShouldBe("We are for it, but there are nuances.");
+        selectors[1]!["end"]!.GetValue<int>().ShouldBeGreaterThan(selectors[1]!["start"]!.GetValue<int>());
+        await (await Client.GetAsync("/api/sources/nowhere/annotations.jsonld")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
 }
