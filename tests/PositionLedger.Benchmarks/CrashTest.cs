@@ -40,7 +40,8 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         var (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, port);
         using (var setup = app.Client())
         {
-            foreach (var party in new[] { "russia", "ukraine", "us" }) (await setup.PostAsJsonAsync("/api/parties", new { id = party, name = party })).EnsureSuccessStatusCode();
+            foreach (var party in new[] { "russia", "ukraine", "us" })
+                (await setup.PostAsJsonAsync("/api/parties", new { id = party, name = party })).EnsureSuccessStatusCode();
             (await setup.PostAsJsonAsync("/api/issues", new { id = "ceasefire", title = "Ceasefire" })).EnsureSuccessStatusCode();
         }
 
@@ -56,7 +57,8 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         (current, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, port);
         var appRecovery = await FirstAcknowledgementAfter(before, killedAt);
         await Task.Delay(phase);
-        await CheckRound($"round 1 (app SIGKILL, restarted): recovery {appRecovery.TotalMilliseconds:N0} ms from the kill to the next acknowledged write");
+        await CheckRound($"round 1 (app SIGKILL, restarted): recovery {appRecovery.TotalMilliseconds:N0} ms " +
+            "from the kill to the next acknowledged write");
 
         Say($"Round 2: {phase.TotalSeconds:N0} s more, then pg_ctl -m immediate and start PostgreSQL again...");
         await Task.Delay(phase);
@@ -67,12 +69,14 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         await Shell("deploy/local-postgres.sh", "start", pgDataDir, pgPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var dbRecovery = await FirstAcknowledgementAfter(before, crashedAt);
         await Task.Delay(phase);
-        await CheckRound($"round 2 (PostgreSQL pg_ctl -m immediate, restarted): recovery {dbRecovery.TotalMilliseconds:N0} ms from the crash to the next acknowledged write (the database was down 1 s of it)");
+        await CheckRound($"round 2 (PostgreSQL pg_ctl -m immediate, restarted): recovery {dbRecovery.TotalMilliseconds:N0} ms " +
+            "from the crash to the next acknowledged write (the database was down 1 s of it)");
         stop.Cancel();
         await Task.WhenAll(load);
 
         var imports = Math.Max(6, 2 * (int)phase.TotalSeconds);
-        Say($"Round 3: {imports} keyed imports of {ImportLines} lines without ids, the app SIGKILLed during each (half of them right after the bulk commit), restarted, the import retried with its key...");
+        Say($"Round 3: {imports} keyed imports of {ImportLines} lines without ids, the app SIGKILLed during each " +
+            "(half of them right after the bulk commit), restarted, the import retried with its key...");
         current = await ImportRound(current, port, imports);
         await current.DisposeAsync();
         return await Verify();
@@ -155,11 +159,12 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
 
     private static string ImportToken(string key, int line) => $"{key}-line-{line}";
 
-    private static string ImportBody(string key) => string.Join('\n', Enumerable.Range(1, ImportLines).Select(n => JsonSerializer.Serialize(new
-    {
-        party = "russia", issue = "ceasefire", stance = "supports", speaker = "Importer", quote = ImportToken(key, n),
-        statedAt = "2025-03-13", source = new { outlet = "Crash test import" },
-    })));
+    private static string ImportBody(string key) => string.Join('\n', Enumerable.Range(1, ImportLines).Select(n =>
+        JsonSerializer.Serialize(new
+        {
+            party = "russia", issue = "ceasefire", stance = "supports", speaker = "Importer", quote = ImportToken(key, n),
+            statedAt = "2025-03-13", source = new { outlet = "Crash test import" },
+        })));
 
     private static HttpRequestMessage ImportRequest(string key, string body)
     {
@@ -184,7 +189,8 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
                 using var response = await client.SendAsync(request);
                 if (response.StatusCode == System.Net.HttpStatusCode.OK) return;
                 if (clock.Elapsed > TimeSpan.FromMinutes(2))
-                    throw new InvalidOperationException($"The import {key} still answers {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                    throw new InvalidOperationException(
+                        $"The import {key} still answers {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && clock.Elapsed < TimeSpan.FromMinutes(2)) { }
             await Task.Delay(200);
@@ -202,7 +208,8 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         var lost = acknowledged.Count(a => !found.TryGetValue(a.Key, out var ids) || !ids.Contains(a.Value));
         var duplicates = found.Count(f => f.Value.Count > 1);
         _clean &= lost == 0 && duplicates == 0;
-        var line = $"{label}: acknowledged {acknowledged.Length}, found {found.Count(f => f.Key.StartsWith("crash-", StringComparison.Ordinal))}, lost = {lost}, duplicates = {duplicates}";
+        var line = $"{label}: acknowledged {acknowledged.Length}, " +
+            $"found {found.Count(f => f.Key.StartsWith("crash-", StringComparison.Ordinal))}, lost = {lost}, duplicates = {duplicates}";
         _report.Add(line);
         Say(line);
     }
@@ -210,7 +217,8 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
     private static async Task<Dictionary<string, List<string>>> Found(NpgsqlDataSource db)
     {
         var found = new Dictionary<string, List<string>>();
-        await using var command = db.CreateCommand($"select data->'content'->>'quote', stream_id from {Schema}.mt_events where type = 'position_stated'");
+        await using var command = db.CreateCommand(
+            $"select data->'content'->>'quote', stream_id from {Schema}.mt_events where type = 'position_stated'");
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
@@ -272,14 +280,18 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         // Marten's own tombstone stream is not one: when a save fails before its events got sequence numbers,
         // Marten still establishes that stream, with no tombstone in it.
         var halfWritten = await Count(db,
-            $"select count(*) from {Schema}.mt_streams s where s.id <> '{JasperFx.Events.Tombstone.StreamKey}' and not exists (select 1 from {Schema}.mt_events e where e.stream_id = s.id)") +
+            $"select count(*) from {Schema}.mt_streams s where s.id <> '{JasperFx.Events.Tombstone.StreamKey}' " +
+            $"and not exists (select 1 from {Schema}.mt_events e where e.stream_id = s.id)") +
             await Count(db,
-            $"select count(*) from {Schema}.mt_events e where e.type = 'position_stated' and not exists (select 1 from {Schema}.pl_statement_revisions r where r.statement_id::text = e.stream_id)");
+            $"select count(*) from {Schema}.mt_events e where e.type = 'position_stated' " +
+            $"and not exists (select 1 from {Schema}.pl_statement_revisions r where r.statement_id::text = e.stream_id)");
 
         // Read models against a from-scratch rebuild.
-        var revisions = $"select statement_id, version, party, stance, statement_seq, recorded_from_seq, recorded_to_seq from {Schema}.pl_statement_revisions order by 1, 2";
+        var revisions = "select statement_id, version, party, stance, statement_seq, recorded_from_seq, recorded_to_seq " +
+            $"from {Schema}.pl_statement_revisions order by 1, 2";
         var activity = $"select * from {Schema}.{LedgerActivityProjection.TableName} order by day";
-        await using var app = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={connectionString}", $"--PositionLedger:Schema={Schema}", "--Logging:LogLevel:Default=Warning"]);
+        await using var app = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={connectionString}",
+            $"--PositionLedger:Schema={Schema}", "--Logging:LogLevel:Default=Warning"]);
         var store = app.Services.GetRequiredService<IDocumentStore>();
         using (var catchUp = await store.BuildProjectionDaemonAsync())
         {
@@ -290,7 +302,8 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         var before = (await Rows(db, revisions), await Rows(db, activity));
         using (var daemon = await store.BuildProjectionDaemonAsync())
         {
-            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5),
+                CancellationToken.None);
             await daemon.RebuildProjectionAsync(LedgerActivityProjection.ProjectionName, TimeSpan.FromMinutes(5), CancellationToken.None);
         }
         var rebuilt = (await Rows(db, revisions), await Rows(db, activity)) == before;
@@ -299,8 +312,10 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         foreach (var line in _report) Console.WriteLine(line);
         // The writers' statements only: the imports of round 3 have their own line above.
         var writersFound = found.Keys.Count(t => t.StartsWith("crash-", StringComparison.Ordinal));
-        Console.WriteLine($"in all (the writers of rounds 1 and 2): attempted {_attempted.Count}, acknowledged {_acknowledged.Count}, found {writersFound} (of which unacknowledged but complete {unacknowledgedFound})");
-        Console.WriteLine($"lost = {lost.Count}, duplicates = {duplicates}, half-written = {halfWritten}, read models equal a rebuild = {(rebuilt ? "yes" : "NO")}");
+        Console.WriteLine($"in all (the writers of rounds 1 and 2): attempted {_attempted.Count}, acknowledged {_acknowledged.Count}, " +
+            $"found {writersFound} (of which unacknowledged but complete {unacknowledgedFound})");
+        Console.WriteLine($"lost = {lost.Count}, duplicates = {duplicates}, half-written = {halfWritten}, " +
+            $"read models equal a rebuild = {(rebuilt ? "yes" : "NO")}");
         return _clean && lost.Count == 0 && duplicates == 0 && halfWritten == 0 && rebuilt;
     }
 
@@ -316,15 +331,21 @@ public sealed class CrashTest(string appDll, string connectionString, string pgD
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<string>();
         while (await reader.ReadAsync())
-            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount)
+                .Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
         return string.Join("\n", rows);
     }
 
     private static async Task Shell(string script, params string[] arguments)
     {
-        var info = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, script), .. arguments]) { WorkingDirectory = Repository.Root, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, script), .. arguments])
+        {
+            WorkingDirectory = Repository.Root,
+            RedirectStandardOutput = true,
+        };
         using var process = Process.Start(info)!;
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} exited with {process.ExitCode}");
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} exited with {process.ExitCode}");
     }
 }

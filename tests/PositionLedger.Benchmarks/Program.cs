@@ -36,7 +36,10 @@ var target = Arg("--statements", 1_000_000);
 var outputDir = ArgText("--out", null) ?? Path.Combine(Repository.Root, "docs");
 // --only B1,B4: measure just these (the ledger is still loaded); for working on one goal. Such a partial run
 // is printed, and written only where --out points, never into docs/.
-var only = ArgText("--only", null)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(id => id.ToUpperInvariant()).ToHashSet();
+var only = ArgText("--only", null)
+    ?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+    .Select(id => id.ToUpperInvariant())
+    .ToHashSet();
 bool Runs(string id) => only is null || only.Contains(id);
 if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6"]).ToList() is [_, ..] unknown)
     throw new ArgumentException($"--only takes B1 to B6, not {string.Join(", ", unknown)}.");
@@ -59,20 +62,25 @@ void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
 await using (var reset = new NpgsqlConnection(connectionString))
 {
     await reset.OpenAsync();
-    await new NpgsqlCommand($"drop schema if exists {Schema} cascade; drop schema if exists bench_bare cascade; drop table if exists public.bench_copy", reset).ExecuteNonQueryAsync();
+    await new NpgsqlCommand(
+        $"drop schema if exists {Schema} cascade; drop schema if exists bench_bare cascade; drop table if exists public.bench_copy",
+        reset).ExecuteNonQueryAsync();
 }
 
 Say("Starting the app (first start creates the schema)...");
 var (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port);
 var client = app.Client();
-await using var inProcess = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={connectionString}", $"--PositionLedger:Schema={Schema}", "--Logging:LogLevel:Default=Warning"]);
+await using var inProcess = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={connectionString}",
+    $"--PositionLedger:Schema={Schema}", "--Logging:LogLevel:Default=Warning"]);
 var store = inProcess.Services.GetRequiredService<IDocumentStore>();
 var db = inProcess.Services.GetRequiredService<NpgsqlDataSource>();
 var revisions = inProcess.Services.GetRequiredService<RevisionTable>();
 var stanceDb = inProcess.Services.GetRequiredService<StanceDataSource>();
 
-foreach (var party in SyntheticLedger.Parties) (await client.PostAsync("/api/parties", Json(new { id = party, name = party.ToUpperInvariant() }))).EnsureSuccessStatusCode();
-foreach (var issue in SyntheticLedger.Issues) (await client.PostAsync("/api/issues", Json(new { id = issue, title = issue }))).EnsureSuccessStatusCode();
+foreach (var party in SyntheticLedger.Parties)
+    (await client.PostAsync("/api/parties", Json(new { id = party, name = party.ToUpperInvariant() }))).EnsureSuccessStatusCode();
+foreach (var issue in SyntheticLedger.Issues)
+    (await client.PostAsync("/api/issues", Json(new { id = issue, title = issue }))).EnsureSuccessStatusCode();
 
 var ledger = new SyntheticLedger(seed: 42);
 var importTime = TimeSpan.Zero;
@@ -86,17 +94,24 @@ foreach (var stage in stages)
     while (ledger.Count < stage)
     {
         var before = ledger.Count;
-        var batches = Enumerable.Range(0, 2).Select(_ => ledger.NextLines(Math.Min(10_000, stage - ledger.Count))).Where(b => b.Count > 0).ToList();
+        var batches = Enumerable.Range(0, 2)
+            .Select(_ => ledger.NextLines(Math.Min(10_000, stage - ledger.Count)))
+            .Where(b => b.Count > 0)
+            .ToList();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(batches.Select(async lines =>
         {
-            var response = await client.PostAsync("/api/imports", new StringContent(string.Join('\n', lines), Encoding.UTF8, "application/x-ndjson"));
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Import failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var response = await client.PostAsync("/api/imports",
+                new StringContent(string.Join('\n', lines), Encoding.UTF8, "application/x-ndjson"));
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException(
+                    $"Import failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }));
         importTime += clock.Elapsed;
         imported += batches.Sum(b => b.Count);
         await AppendEdits(ledger.EditsFor(before));
-        if (ledger.Count % 100_000 == 0 || ledger.Count == stage) Say($"  {ledger.Count:N0} statements, import {imported / importTime.TotalSeconds:N0} statements/s so far");
+        if (ledger.Count % 100_000 == 0 || ledger.Count == stage)
+            Say($"  {ledger.Count:N0} statements, import {imported / importTime.TotalSeconds:N0} statements/s so far");
     }
 
     // B2 is about the query's own cost: the two cores are not shared with the load's aftermath.
@@ -109,7 +124,8 @@ foreach (var stage in stages)
 if (Runs("B1"))
 {
     // After B2, on the whole ledger: its appends would otherwise swell the sizes B2 is measured at.
-    Say($"B1: 16 concurrent HTTP writers (auth, validation, idempotency key, inline projections) on the ledger of {ledger.Count:N0} vs bare in-process Marten...");
+    Say($"B1: 16 concurrent HTTP writers (auth, validation, idempotency key, inline projections) " +
+        $"on the ledger of {ledger.Count:N0} vs bare in-process Marten...");
     // Both sides warmed up first: the app's hot paths are recompiled by the JIT's higher tiers during
     // the first minute of load, which is start-up cost, not the steady rate measured here (a profile of
     // the app 30-44 s into the load still found a quarter of its CPU in the JIT's tiering thread).
@@ -146,10 +162,12 @@ if (b2.Count > 0)
     {
         results.Add(new("B2", $"stance as of, {size:N0} statements",
             $"server p50/p95/p99 {server.P50:N2}/{server.P95:N2}/{server.P99:N2} ms; HTTP {http.P50:N2}/{http.P95:N2}/{http.P99:N2} ms",
-            $"naive fold of the raw events: {naive:N0} ms", size == stages[^1] ? "p95 < 2 ms; <= 1.5 x the 10k p95; >= 100 x faster than the fold" : "",
+            $"naive fold of the raw events: {naive:N0} ms",
+            size == stages[^1] ? "p95 < 2 ms; <= 1.5 x the 10k p95; >= 100 x faster than the fold" : "",
             size == stages[^1] ? large.Server.P95 < 2 && flat && speedup >= 100 : null));
     }
-    notes.Add($"B2: p95 at {stages[^1]:N0} is {large.Server.P95 / small.Server.P95:N2} x the p95 at {stages[0]:N0}; the fold is {speedup:N0} x slower than the indexed query (p50).");
+    notes.Add($"B2: p95 at {stages[^1]:N0} is {large.Server.P95 / small.Server.P95:N2} x the p95 at {stages[0]:N0}; " +
+        $"the fold is {speedup:N0} x slower than the indexed query (p50).");
 }
 
 var events = await EventCount();
@@ -158,7 +176,9 @@ if (Runs("B3"))
     Say($"B3: rebuilding the revision projection over {events:N0} events (rebuild-revisions: a new table, swapped in)...");
     var report = await inProcess.Services.GetRequiredService<RevisionsRebuild>().RunAsync(null, CancellationToken.None);
     var rate = events / report.Elapsed.TotalSeconds;
-    results.Add(new("B3", $"projection rebuild, {events:N0} events", $"{rate:N0} events/s ({report.Elapsed.TotalSeconds:N1} s, {report.Revisions:N0} revisions)", "Marten's published sample: ~8,700 events/s", ">= 50,000 events/s", rate >= 50_000));
+    results.Add(new("B3", $"projection rebuild, {events:N0} events",
+        $"{rate:N0} events/s ({report.Elapsed.TotalSeconds:N1} s, {report.Revisions:N0} revisions)",
+        "Marten's published sample: ~8,700 events/s", ">= 50,000 events/s", rate >= 50_000));
     notes.Add($"B3 phases: {string.Join(", ", report.Phases.Select(p => $"{p.Key} {p.Value.TotalSeconds:N1} s"))}.");
 }
 if (Runs("B3"))
@@ -167,9 +187,11 @@ if (Runs("B3"))
     var clock = Stopwatch.StartNew();
     using (var daemon = await store.BuildProjectionDaemonAsync())
     {
-        await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(60), CancellationToken.None);
+        await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(60),
+            CancellationToken.None);
     }
-    notes.Add($"B3: the same rebuild through Marten's async daemon (`projections rebuild`) ran at {events / clock.Elapsed.TotalSeconds:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s).");
+    notes.Add($"B3: the same rebuild through Marten's async daemon (`projections rebuild`) ran at " +
+        $"{events / clock.Elapsed.TotalSeconds:N0} events/s ({clock.Elapsed.TotalSeconds:N1} s).");
     // The rebuilds left a million dead rows; autovacuum would clean them during the next measurements.
     await VacuumAnalyze(revisions.QualifiedName, $"{Schema}.{PositionLedger.Activity.LedgerActivityProjection.TableName}");
 }
@@ -186,7 +208,8 @@ if (Runs("B5"))
         if (i < 2) await restarted.DisposeAsync(); else app = restarted;
     }
     startups.Sort();
-    results.Add(new("B5", "start-up to first successful response", $"median {startups[1]:N0} ms (of {string.Join(", ", startups.Select(s => s.ToString("N0")))})", "", "< 1.5 s", startups[1] < 1500));
+    results.Add(new("B5", "start-up to first successful response",
+        $"median {startups[1]:N0} ms (of {string.Join(", ", startups.Select(s => s.ToString("N0")))})", "", "< 1.5 s", startups[1] < 1500));
 }
 
 if (Runs("B4"))
@@ -201,7 +224,8 @@ if (Runs("B4"))
     client = app.Client(editor: false);
     // The app was just restarted: warm its export path up on the last 100,000 events first, as B1 warms
     // up appends; B5 is the measure of start-up.
-    using (var warmUp = await client.GetAsync($"/api/events/export?after={Math.Max(0, events - 100_000)}")) warmUp.EnsureSuccessStatusCode();
+    using (var warmUp = await client.GetAsync($"/api/events/export?after={Math.Max(0, events - 100_000)}"))
+        warmUp.EnsureSuccessStatusCode();
     var clock = Stopwatch.StartNew();
     using var response = await client.GetAsync("/api/events/export", HttpCompletionOption.ResponseHeadersRead);
     await using var body = await response.Content.ReadAsStreamAsync();
@@ -211,7 +235,8 @@ if (Runs("B4"))
     while ((read = await body.ReadAsync(buffer)) > 0) lines += buffer.AsSpan(0, read).Count((byte)'\n');
     var rate = lines / clock.Elapsed.TotalSeconds;
     var peak = app.PeakMemoryMiB();
-    results.Add(new("B4", $"event log export, {lines:N0} events", $"{rate:N0} events/s, app peak memory {peak:N0} MiB", "", ">= 200,000 events/s, peak < 300 MB", rate >= 200_000 && peak < 300));
+    results.Add(new("B4", $"event log export, {lines:N0} events", $"{rate:N0} events/s, app peak memory {peak:N0} MiB", "",
+        ">= 200,000 events/s, peak < 300 MB", rate >= 200_000 && peak < 300));
 }
 
 if (Runs("B6"))
@@ -236,7 +261,12 @@ async Task AppendEdits(List<object> edits)
         await using var session = store.LightweightSession();
         foreach (var edit in chunk)
         {
-            var id = edit switch { StatementCorrected c => c.StatementId, StatementRetracted r => r.StatementId, _ => throw new InvalidOperationException() };
+            var id = edit switch
+            {
+                StatementCorrected c => c.StatementId,
+                StatementRetracted r => r.StatementId,
+                _ => throw new InvalidOperationException(),
+            };
             session.Events.Append(id.ToString(), edit);
         }
         await session.SaveChangesAsync();
@@ -261,13 +291,16 @@ async Task<(TimeSpan Elapsed, double[] Latencies)> HttpAppends(int requests, int
             lock (writes) line = writes.NextLines(1)[0];
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/statements")
             {
-                Content = new StringContent(line[..1] + line[(line.IndexOf(",\"party\"", StringComparison.Ordinal) + 1)..], Encoding.UTF8, "application/json"),
+                Content = new StringContent(line[..1] + line[(line.IndexOf(",\"party\"", StringComparison.Ordinal) + 1)..],
+                    Encoding.UTF8, "application/json"),
             };
             request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
             var started = Stopwatch.GetTimestamp();
             using var response = await writer.SendAsync(request);
             latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Append failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException(
+                    $"Append failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
     }));
     return (clock.Elapsed, latencies);
@@ -312,7 +345,8 @@ async Task<(Percentiles Server, Percentiles Http, double NaiveMs)> StanceLatency
     // Warmed up on other questions first, so that no stage's samples hold this process's first stance
     // queries (the JIT's higher tiers, the prepared statements). It does not make the 10k stage's p95 steady.
     for (var i = 0; i < StanceWarmUp; i++)
-        await StanceQueries.StancesAsync(stanceDb, revisions, [ledger.RandomParty()], issues, ledger.RandomAsOf(), firstRecorded + span * Random.Shared.NextDouble(), CancellationToken.None);
+        await StanceQueries.StancesAsync(stanceDb, revisions, [ledger.RandomParty()], issues, ledger.RandomAsOf(),
+            firstRecorded + span * Random.Shared.NextDouble(), CancellationToken.None);
 
     var server = new List<double>();
     foreach (var q in questions)
@@ -325,7 +359,8 @@ async Task<(Percentiles Server, Percentiles Http, double NaiveMs)> StanceLatency
     using var reader = app.Client(editor: false);
     foreach (var q in questions)
     {
-        var url = $"/api/parties/{q.Party}/stance?asOf={Uri.EscapeDataString(q.AsOf.ToString("O"))}&knownAt={Uri.EscapeDataString(q.KnownAt.ToString("O"))}";
+        var url = $"/api/parties/{q.Party}/stance?asOf={Uri.EscapeDataString(q.AsOf.ToString("O"))}" +
+            $"&knownAt={Uri.EscapeDataString(q.KnownAt.ToString("O"))}";
         var started = Stopwatch.GetTimestamp();
         (await reader.GetAsync(url)).EnsureSuccessStatusCode();
         http.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -343,9 +378,14 @@ async Task<(Percentiles Server, Percentiles Http, double NaiveMs)> StanceLatency
 // What answering without the projection costs: read every event recorded by knownAt, fold, pick the basis.
 async Task<int> NaiveFold(string party, DateTimeOffset asOf, DateTimeOffset knownAt)
 {
-    var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
+    var json = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
     var known = new Dictionary<Guid, (StatementContent Content, long First)>();
-    await using var command = db.CreateCommand($"select seq_id, type, data::text from {Schema}.mt_events where timestamp <= $1 and type in ('position_stated', 'statement_corrected', 'statement_retracted') order by seq_id");
+    await using var command = db.CreateCommand(
+        $"select seq_id, type, data::text from {Schema}.mt_events where timestamp <= $1 " +
+        "and type in ('position_stated', 'statement_corrected', 'statement_retracted') order by seq_id");
     command.Parameters.Add(new NpgsqlParameter { Value = knownAt.ToUniversalTime() });
     await using var reader = await command.ExecuteReaderAsync();
     while (await reader.ReadAsync())
@@ -385,7 +425,8 @@ async Task AsyncProjectionsCaughtUp()
     while (clock.Elapsed < TimeSpan.FromMinutes(15))
     {
         await using var command = db.CreateCommand(
-            $"select (select coalesce(max(seq_id), 0) from {Schema}.mt_events) - (select coalesce(max(last_seq_id), 0) from {Schema}.mt_event_progression where name ilike 'LedgerActivity%')");
+            $"select (select coalesce(max(seq_id), 0) from {Schema}.mt_events) - " +
+            $"(select coalesce(max(last_seq_id), 0) from {Schema}.mt_event_progression where name ilike 'LedgerActivity%')");
         if ((long)(await command.ExecuteScalarAsync())! <= 0) return;
         await Task.Delay(500);
     }
@@ -403,14 +444,18 @@ async Task VacuumAnalyze(params string[] tables)
 
 async Task<long> EventCount()
 {
-    await using var command = db.CreateCommand($"select count(*) from {Schema}.mt_events where stream_id <> '{JasperFx.Events.Tombstone.StreamKey}'");
+    await using var command = db.CreateCommand(
+        $"select count(*) from {Schema}.mt_events where stream_id <> '{JasperFx.Events.Tombstone.StreamKey}'");
     return (long)(await command.ExecuteScalarAsync())!;
 }
 
 async Task<double> CopyRate()
 {
     await using var connection = await db.OpenConnectionAsync();
-    await new NpgsqlCommand("create unlogged table if not exists public.bench_copy (statement_id uuid, party text, issue text, stance text, speaker text, quote text, stated_at timestamptz, conditions jsonb, claimed_by text); truncate public.bench_copy", connection).ExecuteNonQueryAsync();
+    await new NpgsqlCommand(
+        "create unlogged table if not exists public.bench_copy (statement_id uuid, party text, issue text, stance text, " +
+        "speaker text, quote text, stated_at timestamptz, conditions jsonb, claimed_by text); truncate public.bench_copy",
+        connection).ExecuteNonQueryAsync();
     await new NpgsqlCommand("alter table public.bench_copy set logged", connection).ExecuteNonQueryAsync();
     var clock = Stopwatch.StartNew();
     await using (var copy = await connection.BeginBinaryImportAsync("copy public.bench_copy from stdin (format binary)"))
@@ -439,7 +484,9 @@ async Task Report()
 {
     var machine = Machine();
     var settings = new List<string>();
-    await using (var command = db.CreateCommand("select name, setting from pg_settings where name in ('server_version', 'fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_level', 'max_connections') order by name"))
+    await using (var command = db.CreateCommand(
+        "select name, setting from pg_settings where name in ('server_version', 'fsync', 'synchronous_commit', " +
+        "'full_page_writes', 'shared_buffers', 'wal_level', 'max_connections') order by name"))
     await using (var reader = await command.ExecuteReaderAsync())
     {
         while (await reader.ReadAsync()) settings.Add($"{reader.GetString(0)}={reader.GetString(1)}");
@@ -447,7 +494,9 @@ async Task Report()
     var table = new StringBuilder();
     table.AppendLine("| id | what | measured | baseline in the same run | goal | met |");
     table.AppendLine("| --- | --- | --- | --- | --- | --- |");
-    foreach (var r in results) table.AppendLine($"| {r.Id} | {r.Name} | {r.Measured} | {r.Baseline} | {r.Goal} | {(r.Met is null ? "" : r.Met.Value ? "yes" : "**no**")} |");
+    foreach (var r in results)
+        table.AppendLine(
+            $"| {r.Id} | {r.Name} | {r.Measured} | {r.Baseline} | {r.Goal} | {(r.Met is null ? "" : r.Met.Value ? "yes" : "**no**")} |");
     Console.WriteLine();
     Console.WriteLine(table);
     foreach (var note in notes) Console.WriteLine(note);
@@ -484,12 +533,18 @@ async Task Report()
 
 static string Machine()
 {
-    var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "unknown CPU";
-    var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-    return $"{Environment.ProcessorCount} cores ({cpu}), {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB, .NET {Environment.Version}";
+    var cpu = File.ReadLines("/proc/cpuinfo")
+        .FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
+        ?.Split(':')[1].Trim() ?? "unknown CPU";
+    var memory = File.ReadLines("/proc/meminfo")
+        .First(l => l.StartsWith("MemTotal", StringComparison.Ordinal))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+    return $"{Environment.ProcessorCount} cores ({cpu}), " +
+        $"{long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB, .NET {Environment.Version}";
 }
 
-static StringContent Json(object body) => new(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), new MediaTypeHeaderValue("application/json"));
+static StringContent Json(object body) =>
+    new(JsonSerializer.Serialize(body, JsonSerializerOptions.Web), new MediaTypeHeaderValue("application/json"));
 
 int Arg(string name, int fallback) => ArgText(name, null) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 

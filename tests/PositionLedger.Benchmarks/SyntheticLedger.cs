@@ -17,7 +17,8 @@ public sealed class SyntheticLedger(int seed)
     ];
 
     private static readonly string[] Words =
-        ["ceasefire", "talks", "guarantees", "withdrawal", "sanctions", "peace", "security", "troops", "plant", "aid", "border", "agreement", "conditions", "negotiations", "verification"];
+        ["ceasefire", "talks", "guarantees", "withdrawal", "sanctions", "peace", "security", "troops", "plant", "aid", "border",
+            "agreement", "conditions", "negotiations", "verification"];
 
     private static readonly Stance[] Stances = [.. Enum.GetValues<Stance>()];
     private static readonly DateTimeOffset Start = new(2023, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -20,7 +20,8 @@ namespace PositionLedger.Imports;
 /// The batch is acknowledged only after the second commit.
 /// </para>
 /// </summary>
-public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, RevisionTable revisions, StoredEventRevisions rows, BulkAppend.PendingTable pending)
+public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, RevisionTable revisions, StoredEventRevisions rows,
+    BulkAppend.PendingTable pending)
 {
     public sealed record PendingTable(string QualifiedName);
 
@@ -49,7 +50,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
         await ExecuteAsync(connection, "select pg_advisory_lock($1, $2)", ct, LockClass, lockId);
         try
         {
-            await ExecuteAsync(connection, $"insert into {pending.QualifiedName} (batch, lock_id, started, streams) values ($1, $2, now(), $3)", ct,
+            await ExecuteAsync(connection,
+                $"insert into {pending.QualifiedName} (batch, lock_id, started, streams) values ($1, $2, now(), $3)", ct,
                 batch, lockId, streams.Select(s => s.Key!).ToArray());
             // If this fails, whether its transaction committed may be unknown: the pending row stays, and
             // recovery writes whatever revisions the batch's streams turn out to need (possibly none).
@@ -59,7 +61,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
             // Committed: from here on the request's cancellation no longer stops it.
             await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
             // The streams are new, so their events (numbered by the bulk append) are all of them.
-            await ProjectAsync(tx, "seq_id = any(@sequences)", "sequences", streams.SelectMany(s => s.Events).Select(e => e.Sequence).ToArray(), CancellationToken.None);
+            await ProjectAsync(tx, "seq_id = any(@sequences)", "sequences",
+                streams.SelectMany(s => s.Events).Select(e => e.Sequence).ToArray(), CancellationToken.None);
             await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", CancellationToken.None, batch);
             await tx.CommitAsync(CancellationToken.None);
         }
@@ -75,7 +78,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var orphans = new List<(Guid Batch, int LockId, string[] Streams)>();
-        await using (var command = new NpgsqlCommand($"select batch, lock_id, streams from {pending.QualifiedName} order by started", connection))
+        await using (var command = new NpgsqlCommand(
+            $"select batch, lock_id, streams from {pending.QualifiedName} order by started", connection))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct)) orphans.Add((reader.GetGuid(0), reader.GetInt32(1), reader.GetFieldValue<string[]>(2)));
@@ -84,7 +88,10 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
         foreach (var (batch, lockId, streams) in orphans)
         {
             // Held means its import is still running (or another node is recovering it).
-            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock($1, $2)", connection) { Parameters = { new() { Value = LockClass }, new() { Value = lockId } } })
+            await using (var take = new NpgsqlCommand("select pg_try_advisory_lock($1, $2)", connection)
+            {
+                Parameters = { new() { Value = LockClass }, new() { Value = lockId } },
+            })
             {
                 if (!(bool)(await take.ExecuteScalarAsync(ct))!) continue;
             }
@@ -92,7 +99,10 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
             {
                 await using var tx = await connection.BeginTransactionAsync(ct);
                 // Only a row still there is an orphan: its import may have finished since it was read.
-                await using (var still = new NpgsqlCommand($"delete from {pending.QualifiedName} where batch = $1", connection, tx) { Parameters = { new() { Value = batch } } })
+                await using (var still = new NpgsqlCommand($"delete from {pending.QualifiedName} where batch = $1", connection, tx)
+                {
+                    Parameters = { new() { Value = batch } },
+                })
                 {
                     if (await still.ExecuteNonQueryAsync(ct) == 0) continue;
                 }
@@ -108,7 +118,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
         return recovered;
     }
 
-    /// <summary>The revision rows of the events the filter takes (whole streams), written by PostgreSQL from the stored events, in the transaction given.</summary>
+    /// <summary>The revision rows of the events the filter takes (whole streams), written by PostgreSQL from the stored
+    /// events, in the transaction given.</summary>
     private async Task ProjectAsync(NpgsqlTransaction tx, string filter, string parameter, object value, CancellationToken ct)
     {
         // Room to sort the largest batch's events with their JSON in memory (100,000 lines, ~65 MB).

@@ -41,7 +41,8 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             var task = progress.AddTask($"Importing {file.Name}", maxValue: file.Length);
             await using var stream = file.OpenRead();
             var batch = new List<ImportLine>(input.BatchSizeFlag);
-            await foreach (var line in StatementImport.ReadAsync(stream, file.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase), CancellationToken.None))
+            await foreach (var line in StatementImport.ReadAsync(stream, file.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase),
+                CancellationToken.None))
             {
                 batch.Add(line);
                 if (batch.Count < input.BatchSizeFlag) continue;
@@ -58,11 +59,14 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
                 if (errors.Count > 0)
                 {
                     failed = true;
-                    AnsiConsole.MarkupLineInterpolated($"[red]Batch {batches + 1} has invalid lines; it was not imported (earlier batches were):[/]");
-                    foreach (var (key, messages) in errors.Take(20)) AnsiConsole.MarkupLineInterpolated($"  {key}: {string.Join(" ", messages)}");
+                    AnsiConsole.MarkupLineInterpolated(
+                        $"[red]Batch {batches + 1} has invalid lines; it was not imported (earlier batches were):[/]");
+                    foreach (var (key, messages) in errors.Take(20))
+                        AnsiConsole.MarkupLineInterpolated($"  {key}: {string.Join(" ", messages)}");
                     return false;
                 }
-                var report = await StatementImport.AppendAsync(batch, new ImportStamp("import", null, null), append, db, store.Options.Events.DatabaseSchemaName, CancellationToken.None);
+                var report = await StatementImport.AppendAsync(batch, new ImportStamp("import", null, null), append, db,
+                    store.Options.Events.DatabaseSchemaName, CancellationToken.None);
                 appended += report.Appended;
                 present += report.AlreadyPresent;
                 batches++;

@@ -37,7 +37,8 @@ public static class ConnectionPools
         services.AddSingleton(app);
         // Made by a factory, so that the container disposes them (and their pools) with the app.
         services.AddSingleton(_ => StanceDataSource.For(connectionString));
-        services.AddSingleton(_ => ExportDataSource.For(connectionString, configuration.GetValue(ExportDataSource.ReadBufferSetting, 1 << 20)));
+        services.AddSingleton(_ =>
+            ExportDataSource.For(connectionString, configuration.GetValue(ExportDataSource.ReadBufferSetting, 1 << 20)));
         return new Pools(app, marten);
     }
 }
@@ -54,7 +55,8 @@ public sealed class StanceDataSource(NpgsqlDataSource value) : IDisposable
     public static StanceDataSource For(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        builder.Options = $"{builder.Options ?? Environment.GetEnvironmentVariable("PGOPTIONS")} -c plan_cache_mode=force_generic_plan".Trim();
+        builder.Options =
+            $"{builder.Options ?? Environment.GetEnvironmentVariable("PGOPTIONS")} -c plan_cache_mode=force_generic_plan".Trim();
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 16;
         // A second pool: kept small, so that the two together stay within the server's connections.
         builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, 20);

@@ -53,7 +53,8 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         }
         if (key.Length > MaxKeyLength || key.Any(char.IsControl))
         {
-            await Problem(context, StatusCodes.Status400BadRequest, $"The {Header} header must be 1 to {MaxKeyLength} printable characters.", withErrors: true);
+            await Problem(context, StatusCodes.Status400BadRequest,
+                $"The {Header} header must be 1 to {MaxKeyLength} printable characters.", withErrors: true);
             return;
         }
 
@@ -69,13 +70,15 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
         {
             context.Response.Headers.RetryAfter = "1";
-            await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} is still being processed; retry shortly.", withErrors: false);
+            await Problem(context, StatusCodes.Status409Conflict, $"A request with this {Header} is still being processed; retry shortly.",
+                withErrors: false);
             return;
         }
         if (stored is not null)
         {
             if (!stored.RequestHash.AsSpan().SequenceEqual(hash))
-                await Problem(context, StatusCodes.Status422UnprocessableEntity, $"This {Header} was used for a different request.", withErrors: true);
+                await Problem(context, StatusCodes.Status422UnprocessableEntity, $"This {Header} was used for a different request.",
+                    withErrors: true);
             else
                 await ReplayAsync(context, stored);
             return;
@@ -88,7 +91,8 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     /// repeat waits here until the first request commits (then it finds and replays its response) or rolls
     /// back (then it runs), so a key runs once even where the work commits elsewhere (bulk imports).
     /// </summary>
-    private async Task<Stored?> LockAndFindAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string credential, string key, CancellationToken ct)
+    private async Task<Stored?> LockAndFindAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string credential, string key,
+        CancellationToken ct)
     {
         // A batch with positional parameters: Npgsql sends it as it is, without parsing it for names.
         await using var command = new NpgsqlBatch(connection, tx)
@@ -96,10 +100,14 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
             BatchCommands =
             {
                 new($"set local lock_timeout = {(int)WaitForFirst.TotalMilliseconds}"),
-                new("select pg_advisory_xact_lock(hashtextextended($1 || E'\\n' || $2, 0))") { Parameters = { new() { Value = credential }, new() { Value = key } } },
+                new("select pg_advisory_xact_lock(hashtextextended($1 || E'\\n' || $2, 0))")
+                {
+                    Parameters = { new() { Value = credential }, new() { Value = key } },
+                },
                 new("set local lock_timeout to default"),
                 new("set local idle_in_transaction_session_timeout = '10min'"),
-                new($"select request_hash, status, content_type, location, body from {table.QualifiedName} where credential = $1 and key = $2")
+                new($"select request_hash, status, content_type, location, body from {table.QualifiedName} " +
+                    "where credential = $1 and key = $2")
                 {
                     Parameters = { new() { Value = credential }, new() { Value = key } },
                 },
@@ -141,7 +149,9 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                 {
                     BatchCommands =
                     {
-                        new($"insert into {table.QualifiedName} (credential, key, request_hash, created, status, content_type, location, body) values ($1, $2, $3, now(), $4, $5, $6, $7)")
+                        new($"insert into {table.QualifiedName} " +
+                            "(credential, key, request_hash, created, status, content_type, location, body) " +
+                            "values ($1, $2, $3, now(), $4, $5, $6, $7)")
                         {
                             Parameters =
                             {
@@ -149,8 +159,16 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                                 new() { Value = key },
                                 new() { Value = hash },
                                 new() { Value = context.Response.StatusCode },
-                                new() { Value = (object?)context.Response.ContentType ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
-                                new() { Value = location.Length > 0 ? location : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+                                new()
+                                {
+                                    Value = (object?)context.Response.ContentType ?? DBNull.Value,
+                                    NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text,
+                                },
+                                new()
+                                {
+                                    Value = location.Length > 0 ? location : DBNull.Value,
+                                    NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text,
+                                },
                                 new() { Value = captured.ToArray() },
                             },
                         },
@@ -174,7 +192,8 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
     {
         context.Request.EnableBuffering();
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\n{context.Request.ContentType}\n"));
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes(
+            $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}\n{context.Request.ContentType}\n"));
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {

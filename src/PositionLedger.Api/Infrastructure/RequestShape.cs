@@ -34,16 +34,19 @@ public static class RequestShape
             if (CleanText.Flaw(name) is not null) return Problems.Invalid("query", "A query parameter's name must be clean text.");
             foreach (var value in values)
             {
-                if (value is not null && CleanText.Flaw(value) is { } flaw) return Problems.Invalid(name, $"'{name}' must not contain {flaw}.");
+                if (value is not null && CleanText.Flaw(value) is { } flaw)
+                    return Problems.Invalid(name, $"'{name}' must not contain {flaw}.");
             }
         }
         foreach (var (name, value) in request.RouteValues)
         {
-            if (value is string text && CleanText.Flaw(text) is { } flaw) return Problems.Invalid(name, $"'{name}' must not contain {flaw}.");
+            if (value is string text && CleanText.Flaw(text) is { } flaw)
+                return Problems.Invalid(name, $"'{name}' must not contain {flaw}.");
         }
         if (HttpMethods.IsPost(request.Method) && string.IsNullOrEmpty(request.ContentType))
         {
-            return new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["Content-Type"] = ["Say what the body is: application/json."] })
+            return new HttpValidationProblemDetails(
+                new Dictionary<string, string[]> { ["Content-Type"] = ["Say what the body is: application/json."] })
             {
                 Status = StatusCodes.Status415UnsupportedMediaType,
                 Title = "Unsupported media type",

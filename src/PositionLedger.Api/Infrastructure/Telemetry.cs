@@ -93,7 +93,11 @@ public static class LedgerMetrics
                 {
                     var statistics = await store.Advanced.FetchEventStoreStatistics(token: stoppingToken);
                     var progress = await store.Advanced.AllProjectionProgress(token: stoppingToken);
-                    var slowest = progress.Where(p => p.ShardName != "HighWaterMark").Select(p => p.Sequence).DefaultIfEmpty(statistics.EventSequenceNumber).Min();
+                    var slowest = progress
+                        .Where(p => p.ShardName != "HighWaterMark")
+                        .Select(p => p.Sequence)
+                        .DefaultIfEmpty(statistics.EventSequenceNumber)
+                        .Min();
                     ProjectionLag(Math.Max(0, statistics.EventSequenceNumber - slowest));
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException)

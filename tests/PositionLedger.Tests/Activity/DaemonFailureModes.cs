@@ -41,7 +41,8 @@ public sealed class when_the_event_sequence_has_holes : OwnAppTest
         {
             await connection.OpenAsync();
             await using var transaction = await connection.BeginTransactionAsync();
-            await new NpgsqlCommand($"select nextval('{Sequence}') from generate_series(1, 5)", connection, transaction).ExecuteNonQueryAsync();
+            await new NpgsqlCommand($"select nextval('{Sequence}') from generate_series(1, 5)", connection, transaction)
+                .ExecuteNonQueryAsync();
             await transaction.RollbackAsync();
         }
 
@@ -56,7 +57,8 @@ public sealed class when_the_event_sequence_has_holes : OwnAppTest
         await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire"]);
         await GivenStatements(2);
         // Not pooled: PostgreSQL ends this session, and a pool would trip over the dead connection.
-        await using var idle = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(await TestDatabase.ConnectionStringAsync()) { Pooling = false }.ConnectionString);
+        await using var idle = new NpgsqlConnection(
+            new NpgsqlConnectionStringBuilder(await TestDatabase.ConnectionStringAsync()) { Pooling = false }.ConnectionString);
         await idle.OpenAsync();
         // The server-wide setting the deploy scripts give PostgreSQL, here for this session alone.
         await new NpgsqlCommand("set idle_in_transaction_session_timeout = '5s'", idle).ExecuteNonQueryAsync();
@@ -78,7 +80,8 @@ public sealed class when_the_event_sequence_has_holes : OwnAppTest
         await App.GivenAsync(stated);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
-            Client.PostAsJsonAsync($"/api/statements/{stated.StatementId}/corrections", new { expectedVersion = 1, reason = $"Editor {i}", quote = $"Take {i}" })));
+            Client.PostAsJsonAsync($"/api/statements/{stated.StatementId}/corrections",
+                new { expectedVersion = 1, reason = $"Editor {i}", quote = $"Take {i}" })));
         responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(1);
         await GivenStatements(2);
 

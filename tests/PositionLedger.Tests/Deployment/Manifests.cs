@@ -15,7 +15,8 @@ public sealed class when_the_deployment_files_are_read
     }
 
     private static YamlNode At(YamlNode node, params string[] path) =>
-        path.Aggregate(node, (current, key) => int.TryParse(key, out var index) ? ((YamlSequenceNode)current)[index] : ((YamlMappingNode)current)[key]);
+        path.Aggregate(node, (current, key) =>
+            int.TryParse(key, out var index) ? ((YamlSequenceNode)current)[index] : ((YamlMappingNode)current)[key]);
 
     private static string Text(YamlNode node, params string[] path) => ((YamlScalarNode)At(node, path)).Value!;
 
@@ -47,7 +48,8 @@ public sealed class when_the_deployment_files_are_read
     {
         var compose = Documents("docker-compose.yml").Single();
         var services = (YamlMappingNode)At(compose, "services");
-        services.Children.Keys.Select(k => ((YamlScalarNode)k).Value).ShouldBe(["postgres", "seed", "api-1", "api-2", "proxy"], ignoreOrder: true);
+        services.Children.Keys.Select(k => ((YamlScalarNode)k).Value)
+            .ShouldBe(["postgres", "seed", "api-1", "api-2", "proxy"], ignoreOrder: true);
         ((YamlSequenceNode)At(services, "proxy", "ports")).ShouldHaveSingleItem();
         Text(services, "api-2", "environment", "PositionLedger__Nodes").ShouldBe("multi");
         Text(services, "api-1", "build", "dockerfile").ShouldBe("deploy/Dockerfile");

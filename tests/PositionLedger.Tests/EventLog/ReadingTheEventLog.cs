@@ -17,7 +17,8 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
         await App.GivenAsync(stated, new StatementRetracted(stated.StatementId, "Duplicate"));
 
         var all = (await Client.GetFromJsonAsync<JsonElement[]>("/api/events?limit=1000"))!;
-        all.Select(e => e.GetProperty("type").GetString()).ShouldBe(["party_registered", "issue_opened", "position_stated", "statement_retracted"]);
+        all.Select(e => e.GetProperty("type").GetString())
+            .ShouldBe(["party_registered", "issue_opened", "position_stated", "statement_retracted"]);
         all[2].GetProperty("streamId").GetString().ShouldBe(stated.StatementId.ToString());
         all[2].GetProperty("data").GetProperty("content").GetProperty("stance").GetString().ShouldBe("conditional");
         all.Select(e => e.GetProperty("sequence").GetInt64()).ShouldBeInOrder();
@@ -56,7 +57,8 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
     {
         await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire", "kursk"]);
         var stated = Enumerable.Range(0, 40)
-            .Select(i => Stated(i % 2 == 0 ? "russia" : "ukraine", i % 3 == 0 ? "kursk" : "ceasefire", Stance.Supports, $"2025-03-{1 + i % 28:00}"))
+            .Select(i => Stated(i % 2 == 0 ? "russia" : "ukraine", i % 3 == 0 ? "kursk" : "ceasefire", Stance.Supports,
+                $"2025-03-{1 + i % 28:00}"))
             .ToArray();
         await App.GivenAsync([.. stated, new StatementRetracted(stated[7].StatementId, "Duplicate")]);
         var log = (await Client.GetFromJsonAsync<JsonElement[]>("/api/events?limit=1000"))!;
@@ -70,7 +72,8 @@ public sealed class when_reading_the_event_log(AppFixture app) : ApiTest(app)
         lines[^1].GetProperty("data").GetProperty("statementId").GetGuid().ShouldBe(stated[7].StatementId);
         lines[^1].GetProperty("recordedBy").ValueKind.ShouldBe(JsonValueKind.Null);
         var after = lines[20].GetProperty("sequence").GetInt64();
-        (await Client.GetStringAsync($"/api/events/export?after={after}")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(24);
+        (await Client.GetStringAsync($"/api/events/export?after={after}"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe(24);
     }
 
     [Fact]

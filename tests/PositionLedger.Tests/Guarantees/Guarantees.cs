@@ -18,7 +18,10 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
 
     private HttpRequestMessage Post(string url, string body, string? idempotencyKey = null, string? correlationId = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        };
         if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
         if (correlationId is not null) request.Headers.Add("X-Correlation-Id", correlationId);
         return request;
@@ -33,11 +36,13 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
         var events = await App.EventCountAsync();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 32).Select(i =>
-            Client.PostAsJsonAsync($"/api/statements/{stated.StatementId}/corrections", new { expectedVersion = 1, reason = $"Editor {i}", quote = $"Take {i}" })));
+            Client.PostAsJsonAsync($"/api/statements/{stated.StatementId}/corrections",
+                new { expectedVersion = 1, reason = $"Editor {i}", quote = $"Take {i}" })));
 
         responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(1);
         responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(31);
-        foreach (var conflict in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict)) await conflict.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        foreach (var conflict in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict))
+            await conflict.ShouldBeProblemAsync(HttpStatusCode.Conflict);
         (await App.EventCountAsync()).ShouldBe(events + 1);
     }
 
@@ -46,7 +51,8 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
     {
         await GivenParties();
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Client.SendAsync(Post("/api/statements", Statement, "key-20"))));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20)
+            .Select(_ => Client.SendAsync(Post("/api/statements", Statement, "key-20"))));
 
         responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
         var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<StatementAppended>())!.Id));
@@ -66,7 +72,8 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
         (await repeat.Content.ReadAsStringAsync()).ShouldBe(firstBody);
         repeat.StatusCode.ShouldBe(HttpStatusCode.Created);
 
-        var other = await Client.SendAsync(Post("/api/statements", Statement.Replace("We agree", "We disagree", StringComparison.Ordinal), "key-1"));
+        var other = await Client.SendAsync(
+            Post("/api/statements", Statement.Replace("We agree", "We disagree", StringComparison.Ordinal), "key-1"));
         var problem = await other.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
         problem["errors"]!.AsObject().ShouldContainKey("Idempotency-Key");
         (await App.EventCountAsync()).ShouldBe(4, "three registrations and one statement");
@@ -76,7 +83,8 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
     public async Task idempotency_keys_survive_a_restart_of_the_app()
     {
         await GivenParties();
-        var first = await (await Client.SendAsync(Post("/api/statements", Statement, "key-restart"))).Content.ReadFromJsonAsync<StatementAppended>();
+        var first = await (await Client.SendAsync(Post("/api/statements", Statement, "key-restart")))
+            .Content.ReadFromJsonAsync<StatementAppended>();
 
         // A second app process on the same database stands in for the restarted one.
         await using var restarted = AppFixture.OnSchemaOf(App);
@@ -129,7 +137,8 @@ public sealed class when_editors_write_concurrently_or_retry(AppFixture app) : A
         var response = await Client.SendAsync(Post("/api/statements", Statement, "key-audit", correlationId: "corr-42"));
         response.Headers.GetValues("X-Correlation-Id").ShouldBe(["corr-42"]);
         var created = await response.Content.ReadFromJsonAsync<StatementAppended>();
-        var correction = await Client.PostAsJsonAsync($"/api/statements/{created!.Id}/corrections", new { expectedVersion = 1, reason = "Typo", quote = "We agree." });
+        var correction = await Client.PostAsJsonAsync($"/api/statements/{created!.Id}/corrections",
+            new { expectedVersion = 1, reason = "Typo", quote = "We agree." });
         var generated = correction.Headers.GetValues("X-Correlation-Id").Single();
         generated.ShouldNotBeNullOrWhiteSpace();
 

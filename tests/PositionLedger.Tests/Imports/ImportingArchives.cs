@@ -12,7 +12,8 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     private static string Line(string party, string stance, string statedAt, string? id = null)
     {
         var idPart = id is null ? "" : $"\"id\":\"{id}\",";
-        return "{" + idPart + $"\"party\":\"{party}\",\"issue\":\"ceasefire\",\"stance\":\"{stance}\",\"speaker\":\"S\",\"quote\":\"Q\",\"statedAt\":\"{statedAt}\",\"source\":{{\"outlet\":\"Archive\"}}" + "}";
+        return "{" + idPart + $"\"party\":\"{party}\",\"issue\":\"ceasefire\",\"stance\":\"{stance}\",\"speaker\":\"S\"," +
+            $"\"quote\":\"Q\",\"statedAt\":\"{statedAt}\",\"source\":{{\"outlet\":\"Archive\"}}" + "}";
     }
 
     private Task<HttpResponseMessage> Import(string body, string contentType = "application/x-ndjson") =>
@@ -25,7 +26,8 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     {
         await GivenParties();
 
-        var response = await Import(string.Join('\n', Line("russia", "opposes", "2025-03-01"), "", Line("russia", "conditional", "2025-03-13"), Line("ukraine", "accepts", "2025-03-11")));
+        var response = await Import(string.Join('\n', Line("russia", "opposes", "2025-03-01"), "",
+            Line("russia", "conditional", "2025-03-13"), Line("ukraine", "accepts", "2025-03-11")));
 
         var report = await response.ReadAsync<ImportReport>();
         report.Received.ShouldBe(3);
@@ -39,7 +41,8 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     {
         await GivenParties();
 
-        var report = await (await Import($"[{Line("russia", "opposes", "2025-03-01")},{Line("ukraine", "accepts", "2025-03-11")}]", "application/json")).ReadAsync<ImportReport>();
+        var report = await (await Import($"[{Line("russia", "opposes", "2025-03-01")},{Line("ukraine", "accepts", "2025-03-11")}]",
+            "application/json")).ReadAsync<ImportReport>();
 
         report.Appended.ShouldBe(2);
     }
@@ -58,7 +61,8 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
             Line("ukraine", "accepts", "2999-01-01")));
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
-        problem["errors"]!.AsObject().Select(e => e.Key).ShouldBe(["line 2.party", "line 3.stance", "line 4", "line 5.statedAt"], ignoreOrder: true);
+        problem["errors"]!.AsObject().Select(e => e.Key)
+            .ShouldBe(["line 2.party", "line 3.stance", "line 4", "line 5.statedAt"], ignoreOrder: true);
         problem["detail"]!.ToString().ShouldContain("4 of 5 lines are invalid");
         (await App.EventCountAsync()).ShouldBe(events);
     }
@@ -67,13 +71,17 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     public async Task imported_events_record_who_imported_them_and_the_request()
     {
         await GivenParties();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports") { Content = new StringContent(Line("russia", "opposes", "2025-03-01"), Encoding.UTF8, "application/x-ndjson") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports")
+        {
+            Content = new StringContent(Line("russia", "opposes", "2025-03-01"), Encoding.UTF8, "application/x-ndjson"),
+        };
         request.Headers.Add("X-Correlation-Id", "archive-load-7");
         request.Headers.Add("Idempotency-Key", "import-key-7");
 
         (await Client.SendAsync(request)).EnsureSuccessStatusCode();
 
-        var stated = (await Client.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/events?limit=1000"))!.Single(e => e.GetProperty("type").GetString() == "position_stated");
+        var stated = (await Client.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/events?limit=1000"))!
+            .Single(e => e.GetProperty("type").GetString() == "position_stated");
         stated.GetProperty("recordedBy").GetString().ShouldBe(AppFixture.EditorName);
         stated.GetProperty("correlationId").GetString().ShouldBe("archive-load-7");
         stated.GetProperty("version").GetInt64().ShouldBe(1);
@@ -86,7 +94,8 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     public async Task two_imports_racing_with_the_same_ids_append_them_once_and_the_loser_gets_409()
     {
         await GivenParties();
-        var archive = string.Join('\n', Enumerable.Range(1, 200).Select(i => Line("russia", "opposes", "2025-03-01", $"bbbbbbbb-0000-4000-8000-{i:000000000000}")));
+        var archive = string.Join('\n', Enumerable.Range(1, 200)
+            .Select(i => Line("russia", "opposes", "2025-03-01", $"bbbbbbbb-0000-4000-8000-{i:000000000000}")));
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Import(archive)));
 
@@ -105,7 +114,10 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ =>
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports") { Content = new StringContent(archive, Encoding.UTF8, "application/x-ndjson") };
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/imports")
+            {
+                Content = new StringContent(archive, Encoding.UTF8, "application/x-ndjson"),
+            };
             request.Headers.Add("Idempotency-Key", "archive-once");
             return Client.SendAsync(request);
         }));
@@ -119,7 +131,8 @@ public sealed class when_importing_an_archive(AppFixture app) : ApiTest(app)
     public async Task lines_with_their_own_ids_load_once()
     {
         await GivenParties();
-        var archive = string.Join('\n', Line("russia", "opposes", "2025-03-01", "aaaaaaaa-0000-4000-8000-000000000001"), Line("ukraine", "accepts", "2025-03-11", "aaaaaaaa-0000-4000-8000-000000000002"));
+        var archive = string.Join('\n', Line("russia", "opposes", "2025-03-01", "aaaaaaaa-0000-4000-8000-000000000001"),
+            Line("ukraine", "accepts", "2025-03-11", "aaaaaaaa-0000-4000-8000-000000000002"));
         (await (await Import(archive)).ReadAsync<ImportReport>()).Appended.ShouldBe(2);
         var events = await App.EventCountAsync();
 

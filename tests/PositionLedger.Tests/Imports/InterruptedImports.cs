@@ -19,12 +19,14 @@ public sealed class when_an_import_died_between_its_two_commits(AppFixture app) 
     /// <summary>What such a crash leaves: the events appended, their batch still pending, its lock free.</summary>
     private async Task<int> GivenAnInterruptedImportAsync(PositionStated stated)
     {
-        var stream = StreamAction.Start(stated.StatementId.ToString(), new Event<PositionStated>(stated) { Timestamp = DateTimeOffset.UtcNow });
+        var stream = StreamAction.Start(stated.StatementId.ToString(),
+            new Event<PositionStated>(stated) { Timestamp = DateTimeOffset.UtcNow });
         stream.AggregateType = typeof(Statement);
         await App.Store.BulkInsertEventsAsync([stream]);
         var lockId = Random.Shared.Next();
         await using var command = App.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
-            $"insert into {App.Services.GetRequiredService<BulkAppend.PendingTable>().QualifiedName} (batch, lock_id, started, streams) values ($1, $2, now(), $3)");
+            $"insert into {App.Services.GetRequiredService<BulkAppend.PendingTable>().QualifiedName} " +
+            "(batch, lock_id, started, streams) values ($1, $2, now(), $3)");
         command.Parameters.Add(new NpgsqlParameter { Value = Guid.NewGuid() });
         command.Parameters.Add(new NpgsqlParameter { Value = lockId });
         command.Parameters.Add(new NpgsqlParameter { Value = new[] { stated.StatementId.ToString() } });
@@ -53,7 +55,8 @@ public sealed class when_an_import_died_between_its_two_commits(AppFixture app) 
 
         var line = """{"party":"russia","issue":"kursk","stance":"opposes","speaker":"S","quote":"Q","statedAt":"2025-03-13","source":{"outlet":"A"}}""";
         await App.GivenPartiesAndIssuesAsync([], ["kursk"]);
-        (await Client.PostAsync("/api/imports", new StringContent(line, System.Text.Encoding.UTF8, "application/x-ndjson"))).EnsureSuccessStatusCode();
+        (await Client.PostAsync("/api/imports", new StringContent(line, System.Text.Encoding.UTF8, "application/x-ndjson")))
+            .EnsureSuccessStatusCode();
 
         var stance = await Client.StanceAsync("russia");
         stance.On("ceasefire")!.Stance.ShouldBe("rejects");
@@ -79,9 +82,11 @@ public sealed class when_an_import_died_between_its_two_commits(AppFixture app) 
         await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);
         var lockId = await GivenAnInterruptedImportAsync(Stated("russia", "ceasefire", Stance.Rejects, "2025-03-12"));
         // Unpooled, so that closing it ends the session and its lock, as the death of the importer would.
-        await using var importer = new NpgsqlConnection(App.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString + ";Pooling=false");
+        await using var importer = new NpgsqlConnection(
+            App.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString + ";Pooling=false");
         await importer.OpenAsync();
-        await using (var hold = new NpgsqlCommand($"select pg_advisory_lock({BulkAppend.LockClass}, {lockId})", importer)) await hold.ExecuteNonQueryAsync();
+        await using (var hold = new NpgsqlCommand($"select pg_advisory_lock({BulkAppend.LockClass}, {lockId})", importer))
+            await hold.ExecuteNonQueryAsync();
 
         (await Append.RecoverAsync(CancellationToken.None)).ShouldBe(0);
         (await Client.StanceAsync("russia")).On("ceasefire").ShouldBeNull();

@@ -126,7 +126,8 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
         Anonymous.Dispose();
         if (_ownsSchema)
         {
-            await using var command = Services.GetRequiredService<NpgsqlDataSource>().CreateCommand($"drop schema if exists {Schema} cascade");
+            await using var command = Services.GetRequiredService<NpgsqlDataSource>()
+                .CreateCommand($"drop schema if exists {Schema} cascade");
             await command.ExecuteNonQueryAsync();
         }
         await _app.StopAsync();

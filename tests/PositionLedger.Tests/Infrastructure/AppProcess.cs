@@ -71,7 +71,8 @@ public sealed class AppProcess : IAsyncDisposable
     /// <summary>The app as built beside this test assembly's configuration (Debug or Release).</summary>
     public static string BuiltDll()
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var configuration = AppContext.BaseDirectory.Contains(
+            $"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         return Path.Combine(Repository.Root, "src", "PositionLedger.Api", "bin", configuration, "net10.0", "PositionLedger.Api.dll");
     }
 
@@ -88,14 +89,19 @@ public sealed class AppProcess : IAsyncDisposable
         foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
         {
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+                    System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
         }
         return double.NaN;
     }
 
     public HttpClient Client(bool editor = true)
     {
-        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = Address, Timeout = TimeSpan.FromMinutes(10) };
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+        {
+            BaseAddress = Address,
+            Timeout = TimeSpan.FromMinutes(10),
+        };
         if (editor) client.DefaultRequestHeaders.Authorization = new("Bearer", EditorKey);
         return client;
     }

@@ -17,14 +17,16 @@ public static class Scenario
     {
         if (!PositionLedger.Infrastructure.Instants.TryParse(statedAt, out var at, out var onDate))
             throw new ArgumentException($"Not a date or instant: {statedAt}", nameof(statedAt));
-        return new PositionStated(id, new StatementContent(party, issue, stance, speaker, quote, at, onDate, Wire, conditions ?? [], claimedBy));
+        return new PositionStated(id,
+            new StatementContent(party, issue, stance, speaker, quote, at, onDate, Wire, conditions ?? [], claimedBy));
     }
 
     public static PositionStated Stated(string party, string issue, Stance stance, string statedAt,
         string speaker = "Speaker", string[]? conditions = null, ClaimedBy? claimedBy = null) =>
         Stated(Guid.NewGuid(), party, issue, stance, statedAt, speaker, conditions, claimedBy);
 
-    public static PositionStated Claimed(string byParty, string aboutParty, string issue, Stance stance, string statedAt, string speaker = "Claimant") =>
+    public static PositionStated Claimed(string byParty, string aboutParty, string issue, Stance stance, string statedAt,
+        string speaker = "Claimant") =>
         Stated(aboutParty, issue, stance, statedAt, speaker, claimedBy: new ClaimedBy(byParty, speaker));
 
     /// <summary>Appends each event in its own transaction, in the order given, so each has its own record time.</summary>

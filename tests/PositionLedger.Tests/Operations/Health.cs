@@ -14,7 +14,8 @@ public sealed class when_the_database_goes_away
         var viaProxy = new NpgsqlConnectionStringBuilder(real.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port, Timeout = 3 };
         await using var app = AppFixture.WithConnectionString(viaProxy.ConnectionString);
         await ((IAsyncLifetime)app).InitializeAsync();
-        (await app.Client.PostAsync("/api/parties", Json("""{"id":"russia","name":"Russia"}"""))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await app.Client.PostAsync("/api/parties", Json("""{"id":"russia","name":"Russia"}""")))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
         (await app.Anonymous.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         proxy.Cut();
@@ -32,7 +33,8 @@ public sealed class when_the_database_goes_away
         proxy.Restore();
 
         (await app.Anonymous.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await app.Client.PostAsync("/api/parties", Json("""{"id":"ukraine","name":"Ukraine"}"""))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await app.Client.PostAsync("/api/parties", Json("""{"id":"ukraine","name":"Ukraine"}""")))
+            .StatusCode.ShouldBe(HttpStatusCode.Created);
         (await app.Anonymous.GetAsync("/api/stances")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 

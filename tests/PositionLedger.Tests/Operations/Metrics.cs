@@ -19,13 +19,15 @@ public sealed partial class when_prometheus_scrapes_the_app(MetricsApp app) : IC
         var party = new { id = $"p{Guid.NewGuid():N}"[..20], name = "A party" };
         (await PostAsync(party, key)).StatusCode.ShouldBe(HttpStatusCode.Created);
         (await PostAsync(party, key)).Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
-        (await app.Client.PostAsJsonAsync("/api/parties", new { id = "Not A Slug", name = "X" })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await app.Client.PostAsJsonAsync("/api/parties", new { id = "Not A Slug", name = "X" }))
+            .StatusCode.ShouldBe(HttpStatusCode.BadRequest);
 
         // At least: the meter is the process's, and other tests' apps may run in it at the same time.
         var after = await ScrapeAsync();
         Value(after, "positionledger_appends_total", "event_type=\"party_registered\"")
             .ShouldBeGreaterThanOrEqualTo(Value(before, "positionledger_appends_total", "event_type=\"party_registered\"") + 1);
-        Value(after, "positionledger_idempotent_replays_total").ShouldBeGreaterThanOrEqualTo(Value(before, "positionledger_idempotent_replays_total") + 1);
+        Value(after, "positionledger_idempotent_replays_total")
+            .ShouldBeGreaterThanOrEqualTo(Value(before, "positionledger_idempotent_replays_total") + 1);
         Value(after, "positionledger_rejected_inputs_total", "reason=\"invalid\"")
             .ShouldBeGreaterThanOrEqualTo(Value(before, "positionledger_rejected_inputs_total", "reason=\"invalid\"") + 1);
         after.ShouldContain("positionledger_live_subscribers");
@@ -62,7 +64,8 @@ public sealed partial class when_prometheus_scrapes_the_app(MetricsApp app) : IC
     /// <summary>The value of a series in Prometheus's text format (0 when it has not appeared yet).</summary>
     private static double Value(string scrape, string name, string? label = null) =>
         scrape.Split('\n')
-            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && (line.Length == name.Length || line[name.Length] is '{' or ' '))
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal)
+                && (line.Length == name.Length || line[name.Length] is '{' or ' '))
             .Where(line => label is null || line.Contains(label, StringComparison.Ordinal))
             .Select(line => double.Parse(SampleValue().Match(line).Groups["value"].Value, CultureInfo.InvariantCulture))
             .DefaultIfEmpty(0).Sum();

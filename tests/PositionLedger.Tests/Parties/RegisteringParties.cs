@@ -15,7 +15,8 @@ public sealed class when_registering_parties_and_opening_issues(AppFixture app) 
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
         response.Headers.Location!.ToString().ShouldBe("/api/parties/russia");
-        (await Client.GetFromJsonAsync<Party>("/api/parties/russia")).ShouldBe(new Party("russia", "Russia", ["Moscow"]), new PartyComparer());
+        (await Client.GetFromJsonAsync<Party>("/api/parties/russia"))
+            .ShouldBe(new Party("russia", "Russia", ["Moscow"]), new PartyComparer());
         (await Client.GetFromJsonAsync<Party[]>("/api/parties"))!.Select(p => p.Id).ShouldBe(["russia"]);
     }
 
@@ -55,12 +56,14 @@ public sealed class when_registering_parties_and_opening_issues(AppFixture app) 
     [Fact]
     public async Task an_opened_issue_is_listed_and_a_duplicate_is_a_conflict()
     {
-        var response = await Client.PostAsJsonAsync("/api/issues", new { id = "kursk", title = "Kursk region", description = "Ukrainian forces in Kursk" });
+        var response = await Client.PostAsJsonAsync("/api/issues",
+            new { id = "kursk", title = "Kursk region", description = "Ukrainian forces in Kursk" });
 
         response.StatusCode.ShouldBe(HttpStatusCode.Created);
         response.Headers.Location!.ToString().ShouldBe("/api/issues/kursk");
         (await Client.GetFromJsonAsync<Issue[]>("/api/issues")).ShouldBe([new Issue("kursk", "Kursk region", "Ukrainian forces in Kursk")]);
-        await (await Client.PostAsJsonAsync("/api/issues", new { id = "kursk", title = "Again" })).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        await (await Client.PostAsJsonAsync("/api/issues", new { id = "kursk", title = "Again" }))
+            .ShouldBeProblemAsync(HttpStatusCode.Conflict);
         await (await Client.PostJsonAsync("/api/issues", """{"id":"x","title":"bad\u0007bell"}""")).ShouldNameFieldAsync("title");
     }
 

@@ -29,13 +29,23 @@ public sealed class when_the_revision_table_is_rebuilt(AppFixture app) : ApiTest
     public async Task it_holds_exactly_the_rows_the_inline_projection_wrote_and_the_schema_is_unchanged()
     {
         await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire", "kursk"]);
-        var stated = Stated("russia", "ceasefire", Stance.Conditional, "2025-03-13", speaker: "Vladimir Putin", conditions: ["Kyiv stops mobilisation", "no \"weapons\" — ✓"]);
-        stated = stated with { Content = stated.Content with { Source = new Source("Wire", "https://example.org/a?b=c", DateTimeOffset.Parse("2025-03-13T10:15:30.1234567+02:00", System.Globalization.CultureInfo.InvariantCulture)) } };
+        var stated = Stated("russia", "ceasefire", Stance.Conditional, "2025-03-13", speaker: "Vladimir Putin",
+            conditions: ["Kyiv stops mobilisation", "no \"weapons\" — ✓"]);
+        stated = stated with
+        {
+            Content = stated.Content with
+            {
+                Source = new Source("Wire", "https://example.org/a?b=c",
+                    DateTimeOffset.Parse("2025-03-13T10:15:30.1234567+02:00", System.Globalization.CultureInfo.InvariantCulture)),
+            },
+        };
         var claim = Stated("russia", "ceasefire", Stance.Rejects, "2025-03-14", claimedBy: new ClaimedBy("ukraine", "Zelenskiy"));
         var moved = Stated("ukraine", "kursk", Stance.Supports, "2025-03-11");
         await App.GivenAsync(stated, claim, moved);
         await App.GivenAsync(
-            new StatementCorrected(moved.StatementId, moved.Content with { Issue = "ceasefire", StatedAt = moved.Content.StatedAt.AddDays(1) }, ["issue", "statedAt"], "Wrong issue"),
+            new StatementCorrected(moved.StatementId,
+                moved.Content with { Issue = "ceasefire", StatedAt = moved.Content.StatedAt.AddDays(1) },
+                ["issue", "statedAt"], "Wrong issue"),
             new StatementRetracted(claim.StatementId, "Unsourced"));
         var inline = await RevisionRowsAsync();
 
@@ -50,7 +60,8 @@ public sealed class when_the_revision_table_is_rebuilt(AppFixture app) : ApiTest
     public async Task appends_during_the_rebuild_are_in_the_new_table()
     {
         await App.GivenPartiesAndIssuesAsync(["russia"], ["ceasefire"]);
-        await App.GivenAsync([.. Enumerable.Range(0, 300).Select(i => (object)Stated("russia", "ceasefire", Stance.Supports, $"2024-{1 + i % 12:00}-{1 + i % 28:00}"))]);
+        await App.GivenAsync([.. Enumerable.Range(0, 300)
+            .Select(i => (object)Stated("russia", "ceasefire", Stance.Supports, $"2024-{1 + i % 12:00}-{1 + i % 28:00}"))]);
         var writing = Task.Run(async () =>
         {
             for (var i = 0; i < 40; i++)

@@ -54,7 +54,8 @@ public sealed class when_the_node_running_the_projections_dies(ITestOutputHelper
 
     /// <summary>Which node (1-based, in start order) runs the activity projection, if any.</summary>
     private Task<int> ProjectionNode() => Scalar<int>(
-        $"select n.node_number from {_schema}.wolverine_node_assignments a join {_schema}.wolverine_nodes n on n.id = a.node_id where a.id ilike '%{LedgerActivityProjection.ProjectionName}%' limit 1");
+        $"select n.node_number from {_schema}.wolverine_node_assignments a join {_schema}.wolverine_nodes n on n.id = a.node_id " +
+        $"where a.id ilike '%{LedgerActivityProjection.ProjectionName}%' limit 1");
 
     private async Task<string> Snapshot(string sql)
     {
@@ -63,7 +64,10 @@ public sealed class when_the_node_running_the_projections_dies(ITestOutputHelper
         await using var reader = await new NpgsqlCommand(sql, connection).ExecuteReaderAsync();
         var rows = new List<string>();
         while (await reader.ReadAsync())
-            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "null" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount)
+                .Select(i => reader.IsDBNull(i)
+                    ? "null"
+                    : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
         return string.Join("\n", rows);
     }
 
@@ -71,7 +75,8 @@ public sealed class when_the_node_running_the_projections_dies(ITestOutputHelper
     public async Task another_node_takes_the_projections_over_and_every_read_model_equals_a_rebuild()
     {
         var editor = _nodes[0].Client();
-        foreach (var party in new[] { "russia", "ukraine", "us" }) (await editor.PostAsJsonAsync("/api/parties", new { id = party, name = party })).EnsureSuccessStatusCode();
+        foreach (var party in new[] { "russia", "ukraine", "us" })
+            (await editor.PostAsJsonAsync("/api/parties", new { id = party, name = party })).EnsureSuccessStatusCode();
         (await editor.PostAsJsonAsync("/api/issues", new { id = "ceasefire", title = "Ceasefire" })).EnsureSuccessStatusCode();
 
         var clock = Stopwatch.StartNew();
@@ -113,7 +118,8 @@ public sealed class when_the_node_running_the_projections_dies(ITestOutputHelper
         acknowledged.ShouldBeGreaterThan(50);
 
         int takenOver;
-        while (((takenOver = await ProjectionNode()) == running || takenOver == 0) && killed.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(250);
+        while (((takenOver = await ProjectionNode()) == running || takenOver == 0) && killed.Elapsed < TimeSpan.FromSeconds(60))
+            await Task.Delay(250);
         var takeover = killed.Elapsed;
         output.WriteLine($"projection on node {takenOver} {takeover.TotalSeconds:N1} s after node {running} was killed");
         takenOver.ShouldNotBe(running);
@@ -121,24 +127,29 @@ public sealed class when_the_node_running_the_projections_dies(ITestOutputHelper
 
         // The new node catches up with everything that was appended.
         var last = await Scalar<long>($"select max(seq_id) from {_schema}.mt_events");
-        while (await Scalar<long>($"select coalesce(max(last_seq_id), 0) from {_schema}.mt_event_progression where name ilike '{LedgerActivityProjection.ProjectionName}%'") < last
+        while (await Scalar<long>($"select coalesce(max(last_seq_id), 0) from {_schema}.mt_event_progression " +
+                   $"where name ilike '{LedgerActivityProjection.ProjectionName}%'") < last
                && killed.Elapsed < TimeSpan.FromSeconds(90))
             await Task.Delay(250);
-        (await Scalar<long>($"select coalesce(max(last_seq_id), 0) from {_schema}.mt_event_progression where name ilike '{LedgerActivityProjection.ProjectionName}%'")).ShouldBeGreaterThanOrEqualTo(last);
+        (await Scalar<long>($"select coalesce(max(last_seq_id), 0) from {_schema}.mt_event_progression " +
+            $"where name ilike '{LedgerActivityProjection.ProjectionName}%'")).ShouldBeGreaterThanOrEqualTo(last);
 
         var activity = $"select day, stated, claims, corrected, retracted from {_schema}.{LedgerActivityProjection.TableName} order by day";
-        var revisions = $"select statement_id, version, party, stance, stated_at, statement_seq, recorded_from_seq, recorded_to_seq from {_schema}.pl_statement_revisions order by statement_id, version";
+        var revisions = "select statement_id, version, party, stance, stated_at, statement_seq, recorded_from_seq, recorded_to_seq " +
+            $"from {_schema}.pl_statement_revisions order by statement_id, version";
         var before = (await Snapshot(activity), await Snapshot(revisions));
         (await Scalar<long>($"select coalesce(sum(stated), 0)::bigint from {_schema}.{LedgerActivityProjection.TableName}")).ShouldBe(
             await Scalar<long>($"select count(*) from {_schema}.mt_events where type = 'position_stated'"));
 
         // Stop the survivors, rebuild everything from the events, and compare.
         foreach (var node in _nodes) await node.KillAsync();
-        await using var app = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={_connectionString}", $"--PositionLedger:Schema={_schema}", "--Logging:LogLevel:Default=Warning"]);
+        await using var app = PositionLedgerApp.Build([$"--ConnectionStrings:PositionLedger={_connectionString}",
+            $"--PositionLedger:Schema={_schema}", "--Logging:LogLevel:Default=Warning"]);
         using (var daemon = await app.Services.GetRequiredService<IDocumentStore>().BuildProjectionDaemonAsync())
         {
             await daemon.RebuildProjectionAsync(LedgerActivityProjection.ProjectionName, TimeSpan.FromMinutes(2), CancellationToken.None);
-            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(2), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(2),
+                CancellationToken.None);
         }
         (await Snapshot(activity), await Snapshot(revisions)).ShouldBe(before);
     }

@@ -69,7 +69,8 @@ public sealed class when_a_client_guesses_keys(LowFailedKeyLimitApp app) : IClas
     {
         var guesser = app.ClientWithKey("guess-0000000000000000000000000000000000");
         for (var i = 0; i < 3; i++)
-            await (await guesser.PostAsJsonAsync("/api/parties", new { id = "x", name = "X" })).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+            await (await guesser.PostAsJsonAsync("/api/parties", new { id = "x", name = "X" }))
+                .ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
 
         var limited = await guesser.GetAsync("/api/parties");
         await limited.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);

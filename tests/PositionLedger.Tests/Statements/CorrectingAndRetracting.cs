@@ -21,7 +21,8 @@ public sealed class when_correcting_or_retracting_a_statement(AppFixture app) : 
 
     private async Task<StatementView> Statement() => (await Client.GetFromJsonAsync<StatementView>(Url))!;
 
-    private static string Instant(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Instant(DateTimeOffset t) =>
+        t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task a_correction_changes_the_answer_from_then_on_but_not_what_the_ledger_knew_before()
@@ -29,7 +30,8 @@ public sealed class when_correcting_or_retracting_a_statement(AppFixture app) : 
         await GivenPutinsStatement();
         var stated = (await Statement()).Revisions.Single().RecordedAt;
 
-        var response = await Client.PostAsJsonAsync($"{Url}/corrections", new { expectedVersion = 1, reason = "Misread the transcript", stance = "rejects" });
+        var response = await Client.PostAsJsonAsync($"{Url}/corrections",
+            new { expectedVersion = 1, reason = "Misread the transcript", stance = "rejects" });
 
         (await response.ReadAsync<StatementAppended>()).ShouldBe(new StatementAppended(_putin.StatementId.ToString(), 2));
         (await Client.StanceAsync("russia", asOf: "2025-03-13")).On("ceasefire")!.Stance.ShouldBe("rejects");
@@ -49,7 +51,8 @@ public sealed class when_correcting_or_retracting_a_statement(AppFixture app) : 
     {
         await GivenPutinsStatement();
 
-        (await Client.PostAsJsonAsync($"{Url}/corrections", new { expectedVersion = 1, reason = "It was about Kursk", issue = "kursk", statedAt = "2025-03-12" }))
+        (await Client.PostAsJsonAsync($"{Url}/corrections",
+            new { expectedVersion = 1, reason = "It was about Kursk", issue = "kursk", statedAt = "2025-03-12" }))
             .StatusCode.ShouldBe(HttpStatusCode.OK);
 
         var asOf12 = await Client.StanceAsync("russia", asOf: "2025-03-12");
@@ -65,7 +68,8 @@ public sealed class when_correcting_or_retracting_a_statement(AppFixture app) : 
         var claim = Claimed("ukraine", "russia", "ceasefire", Stance.Rejects, "2025-03-13");
         await App.GivenAsync(claim);
 
-        (await Client.PostJsonAsync($"/api/statements/{claim.StatementId}/corrections", """{"expectedVersion":1,"reason":"Kremlin said it itself","claimedBy":null}"""))
+        (await Client.PostJsonAsync($"/api/statements/{claim.StatementId}/corrections",
+            """{"expectedVersion":1,"reason":"Kremlin said it itself","claimedBy":null}"""))
             .StatusCode.ShouldBe(HttpStatusCode.OK);
 
         var russia = (await Client.StanceAsync("russia", asOf: "2025-03-13")).On("ceasefire")!;
@@ -77,7 +81,8 @@ public sealed class when_correcting_or_retracting_a_statement(AppFixture app) : 
     public async Task a_stale_expected_version_is_a_conflict_and_appends_nothing()
     {
         await GivenPutinsStatement();
-        (await Client.PostAsJsonAsync($"{Url}/corrections", new { expectedVersion = 1, reason = "First", stance = "rejects" })).EnsureSuccessStatusCode();
+        (await Client.PostAsJsonAsync($"{Url}/corrections", new { expectedVersion = 1, reason = "First", stance = "rejects" }))
+            .EnsureSuccessStatusCode();
         var events = await App.EventCountAsync();
 
         await (await Client.PostAsJsonAsync($"{Url}/corrections", new { expectedVersion = 1, reason = "Second", stance = "supports" }))
@@ -142,7 +147,8 @@ public sealed class when_correcting_or_retracting_a_statement(AppFixture app) : 
     [Fact]
     public async Task correcting_or_retracting_an_unknown_statement_is_not_found()
     {
-        await (await Client.PostAsJsonAsync($"/api/statements/{Guid.NewGuid()}/corrections", new { expectedVersion = 1, reason = "x", stance = "rejects" }))
+        await (await Client.PostAsJsonAsync($"/api/statements/{Guid.NewGuid()}/corrections",
+                new { expectedVersion = 1, reason = "x", stance = "rejects" }))
             .ShouldBeProblemAsync(HttpStatusCode.NotFound);
         await (await Client.PostAsJsonAsync($"/api/statements/{Guid.NewGuid()}/retraction", new { expectedVersion = 1, reason = "x" }))
             .ShouldBeProblemAsync(HttpStatusCode.NotFound);

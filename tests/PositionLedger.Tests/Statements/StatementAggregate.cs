@@ -10,7 +10,10 @@ public sealed class when_a_statement_folds_its_events
     private static readonly Guid Id = Guid.NewGuid();
 
     private static IEvent<T> Recorded<T>(T data, long version) where T : notnull =>
-        new Event<T>(data) { StreamKey = Id.ToString(), Version = version, Sequence = 100 + version, Timestamp = DateTimeOffset.UnixEpoch.AddDays(version) };
+        new Event<T>(data)
+        {
+            StreamKey = Id.ToString(), Version = version, Sequence = 100 + version, Timestamp = DateTimeOffset.UnixEpoch.AddDays(version),
+        };
 
     [Fact]
     public void a_stated_position_starts_the_statement_at_version_1()

@@ -53,7 +53,8 @@ public sealed class when_stating_a_position(AppFixture app) : ApiTest(app)
         claim["stance"] = "rejects";
         claim["claimedBy"] = new JsonObject { ["party"] = "ukraine", ["speaker"] = "Volodymyr Zelenskiy" };
 
-        var created = await (await Client.PostJsonAsync("/api/statements", claim.ToJsonString())).ReadAsync<StatementAppended>(HttpStatusCode.Created);
+        var created = await (await Client.PostJsonAsync("/api/statements", claim.ToJsonString()))
+            .ReadAsync<StatementAppended>(HttpStatusCode.Created);
 
         var statement = await Client.GetFromJsonAsync<StatementView>($"/api/statements/{created.Id}");
         statement!.ClaimedBy.ShouldBe(new ClaimedBy("ukraine", "Volodymyr Zelenskiy"));
