@@ -74,7 +74,9 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
                 return true;
             }
         });
-        AnsiConsole.MarkupLineInterpolated($"{(failed ? "[yellow]Stopped.[/]" : "[green]Imported.[/]")} {appended} statements appended, {present} already present, in {batches} batches.");
+        // The verdict is markup of ours; the counts are values (escaped by the interpolation).
+        AnsiConsole.Markup(failed ? "[yellow]Stopped.[/] " : "[green]Imported.[/] ");
+        AnsiConsole.MarkupLineInterpolated($"{appended} statements appended, {present} already present, in {batches} batches.");
         return !failed;
     }
 }

@@ -9,11 +9,13 @@ namespace PositionLedger.Tests.Stances;
 /// </summary>
 public static class ReferenceFold
 {
-    public sealed record Answer(string Issue, string? Stance, string? StatementId, string[] ClaimIds);
+    public sealed record Answer(string Issue, string? Stance, string? StatementId, string[] ClaimIds, string? EvidenceKind);
 
     private sealed record Known(StatementContent Content, long FirstSequence);
 
-    public static IReadOnlyList<Answer> Stance(IReadOnlyList<IEvent> log, string party, DateTimeOffset asOf, DateTimeOffset knownAt)
+    /// <param name="kinds">The evidence filter: statements of other kinds do not exist for the answer (null: every kind).</param>
+    public static IReadOnlyList<Answer> Stance(
+        IReadOnlyList<IEvent> log, string party, DateTimeOffset asOf, DateTimeOffset knownAt, string[]? kinds = null)
     {
         // Rule 1: the effective content of each statement at knownAt.
         var known = new Dictionary<Guid, Known>();
@@ -25,6 +27,10 @@ public static class ReferenceFold
                 case StatementCorrected c: known[c.StatementId] = known[c.StatementId] with { Content = c.Corrected }; break;
                 case StatementRetracted r: known.Remove(r.StatementId); break;
             }
+        }
+        if (kinds is not null)
+        {
+            foreach (var id in known.Where(k => !kinds.Contains(k.Value.Content.EvidenceKind)).Select(k => k.Key).ToList()) known.Remove(id);
         }
 
         var answers = new List<Answer>();
@@ -42,7 +48,7 @@ public static class ReferenceFold
             var stance = basis?.Value.Content.Stance is { } s && s != PositionLedger.Statements.Stance.Withdraws ? s.Word() : null;
             // Rule 5: nothing to show, nothing shown.
             if (stance is null && claims.Length == 0) continue;
-            answers.Add(new Answer(issue, stance, basis?.Key.ToString(), claims));
+            answers.Add(new Answer(issue, stance, basis?.Key.ToString(), claims, basis?.Value.Content.EvidenceKind));
         }
         return answers;
     }

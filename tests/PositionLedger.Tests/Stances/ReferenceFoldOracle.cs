@@ -8,13 +8,14 @@ using PositionLedger.Stances;
 using PositionLedger.Statements;
 using PositionLedger.Tests.Infrastructure;
 using PositionLedger.Revisions;
+using PositionLedger.Sources;
 
 namespace PositionLedger.Tests.Stances;
 
 /// <summary>
 /// For randomly generated histories (back-filled dates, corrections that move statements, retractions,
-/// claims, withdrawals, equal statedAt ties), the API's answers equal the reference fold over the raw
-/// events for many (asOf, knownAt) pairs, and still do after the projection is rebuilt.
+/// claims, withdrawals, equal statedAt ties, every kind of evidence), the API's answers equal the reference fold
+/// over the raw events for many (asOf, knownAt, evidence filter) questions, and still do after the projection is rebuilt.
 /// </summary>
 public sealed class when_random_histories_are_checked_against_the_reference_fold(AppFixture app) : ApiTest(app)
 {
@@ -34,9 +35,9 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
         var log = await RawLog();
         var questions = Questions(random, log).ToList();
         var before = new List<string>();
-        foreach (var (asOf, knownAt) in questions)
+        foreach (var (asOf, knownAt, kinds) in questions)
         {
-            before.Add(await CompareAsync(log, asOf, knownAt));
+            before.Add(await CompareAsync(log, asOf, knownAt, kinds));
         }
 
         using (var daemon = await App.Store.BuildProjectionDaemonAsync())
@@ -45,18 +46,18 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
         }
 
         var after = new List<string>();
-        foreach (var (asOf, knownAt) in questions)
+        foreach (var (asOf, knownAt, kinds) in questions)
         {
-            after.Add(await CompareAsync(log, asOf, knownAt));
+            after.Add(await CompareAsync(log, asOf, knownAt, kinds));
         }
         after.ShouldBe(before);
 
         // And after the fast rebuild into a new table (the rebuild command's path).
         await App.Services.GetRequiredService<RevisionsRebuild>().RunAsync(null, CancellationToken.None);
         var afterSwap = new List<string>();
-        foreach (var (asOf, knownAt) in questions)
+        foreach (var (asOf, knownAt, kinds) in questions)
         {
-            afterSwap.Add(await CompareAsync(log, asOf, knownAt));
+            afterSwap.Add(await CompareAsync(log, asOf, knownAt, kinds));
         }
         afterSwap.ShouldBe(before);
     }
@@ -81,12 +82,13 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
             {
                 var target = live[random.Next(live.Count)];
                 var was = current[target.StatementId];
-                var now = random.Next(5) switch
+                var now = random.Next(6) switch
                 {
                     0 => was with { Stance = RandomStance(random) },
                     1 => was with { StatedAt = RandomStatedAt(random) },
                     2 => was with { Issue = Pick(random, Issues) },
                     3 => RandomContent(random),
+                    4 => was with { Evidence = RandomEvidence(random) },
                     _ => was with { ClaimedBy = was.ClaimedBy is null ? RandomClaimant(random, was.Party) : null },
                 };
                 current[target.StatementId] = now;
@@ -108,8 +110,13 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
         return new StatementContent(
             party, Pick(random, Issues), RandomStance(random), "Speaker", "Quote", RandomStatedAt(random), true,
             Scenario.Wire, random.Next(4) == 0 ? ["a condition"] : [],
-            random.Next(7) == 0 ? RandomClaimant(random, party) : null);
+            random.Next(7) == 0 ? RandomClaimant(random, party) : null,
+            RandomEvidence(random));
     }
+
+    /// <summary>Each kind of evidence, or none (unanchored). The anchors are not placed: only the kind matters to the rules.</summary>
+    private static Evidence? RandomEvidence(Random random) =>
+        random.Next(5) == 0 ? null : new Evidence(Pick(random, EvidenceKinds.Given), [new Anchor("wire", "Quote", "", "", 0, 5)]);
 
     private static ClaimedBy RandomClaimant(Random random, string party) =>
         new(Pick(random, Parties.Where(p => p != party).ToArray()), "Claimant");
@@ -133,7 +140,7 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
     }
 
     /// <summary>asOf across the valid-time range; knownAt on, just before and between record times, and now.</summary>
-    private static IEnumerable<(string AsOf, string KnownAt)> Questions(Random random, IReadOnlyList<IEvent> log)
+    private static IEnumerable<(string AsOf, string KnownAt, string[]? Kinds)> Questions(Random random, IReadOnlyList<IEvent> log)
     {
         var recorded = log.Select(e => e.Timestamp).Distinct().Order().ToArray();
         for (var i = 0; i < 40; i++)
@@ -144,27 +151,31 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
             var knownAt = random.Next(8) == 0
                 ? Format(DateTimeOffset.UtcNow.AddMinutes(1))
                 : Format(recorded[random.Next(recorded.Length)].AddTicks(random.Next(2) == 0 ? 0 : -10));
-            yield return (asOf, knownAt);
+            // Half the questions count only some kinds of evidence.
+            var kinds = random.Next(2) == 0 ? null : EvidenceKinds.All.Where(_ => random.Next(2) == 0).DefaultIfEmpty(EvidenceKinds.Unanchored).ToArray();
+            yield return (asOf, knownAt, kinds);
         }
     }
 
     private static string Format(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
-    private async Task<string> CompareAsync(IReadOnlyList<IEvent> log, string asOf, string knownAt)
+    private async Task<string> CompareAsync(IReadOnlyList<IEvent> log, string asOf, string knownAt, string[]? kinds)
     {
-        var all = await Client.GetFromJsonAsync<AllStances>($"/api/stances?asOf={asOf}&knownAt={Uri.EscapeDataString(knownAt)}");
+        var filter = kinds is null ? "" : $"&evidence={string.Join(',', kinds)}";
+        var all = await Client.GetFromJsonAsync<AllStances>($"/api/stances?asOf={asOf}&knownAt={Uri.EscapeDataString(knownAt)}{filter}");
         PositionLedger.Infrastructure.Instants.TryParseUpperBound(asOf, out var asOfValue).ShouldBeTrue();
         PositionLedger.Infrastructure.Instants.TryParseUpperBound(knownAt, out var knownAtValue).ShouldBeTrue();
         var lines = new List<string>();
         foreach (var party in Parties)
         {
-            var expected = ReferenceFold.Stance(log, party, asOfValue, knownAtValue);
+            var expected = ReferenceFold.Stance(log, party, asOfValue, knownAtValue, kinds);
             var actual = all!.Parties.Single(p => p.Party == party).Issues
-                .Select(i => new ReferenceFold.Answer(i.Issue, i.Stance, i.StatementId, [.. i.Claims.Select(c => c.StatementId).Order(StringComparer.Ordinal)]))
+                .Select(i => new ReferenceFold.Answer(
+                    i.Issue, i.Stance, i.StatementId, [.. i.Claims.Select(c => c.StatementId).Order(StringComparer.Ordinal)], i.EvidenceKind))
                 .OrderBy(a => a.Issue, StringComparer.Ordinal)
                 .ToList();
-            var render = (IEnumerable<ReferenceFold.Answer> answers) => string.Join("; ", answers.Select(a => $"{a.Issue}={a.Stance}@{a.StatementId}[{string.Join(",", a.ClaimIds)}]"));
-            render(actual).ShouldBe(render(expected), $"{party} asOf={asOf} knownAt={knownAt}");
+            var render = (IEnumerable<ReferenceFold.Answer> answers) => string.Join("; ", answers.Select(a => $"{a.Issue}={a.Stance}({a.EvidenceKind})@{a.StatementId}[{string.Join(",", a.ClaimIds)}]"));
+            render(actual).ShouldBe(render(expected), $"{party} asOf={asOf} knownAt={knownAt}{filter}");
             lines.Add($"{party}: {render(actual)}");
         }
         return string.Join("\n", lines);
