@@ -5,11 +5,21 @@ const SCORE = { proposes: 2, supports: 2, accepts: 2, conditional: 1, noncommitt
 // Okabe-Ito colours for the party lines: distinguishable with the common colour-vision deficiencies.
 const PARTY_COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#f0e442', '#000000'];
 const DAY = 86400000;
+// How the ledger knows a stance: a marker per kind of evidence, shown in the cells, the legend and the source view.
+const EVIDENCE = {
+  'direct-quote': { mark: '❝', words: 'direct quote (the speaker\'s own words)' },
+  paraphrase: { mark: '≈', words: 'paraphrase (a report of what was said)' },
+  'reported-act': { mark: '▲', words: 'reported act (a deed, not words)' },
+  inference: { mark: '?', words: 'inference (the editor\'s reading)' },
+  unanchored: { mark: '∅', words: 'unanchored (no evidence in an archived source)' },
+};
+const LANGUAGES = { pt: 'Portuguese', en: 'English', ru: 'Russian', uk: 'Ukrainian', fr: 'French', de: 'German', es: 'Spanish' };
 
 const state = {
   parties: [], issues: [], first: null, last: null,
   asOf: null,          // 'YYYY-MM-DD'
   knownAt: null,       // ISO instant, or null for now
+  evidence: '',        // the evidence filter: '' for every kind, else kinds separated by commas
   pinned: null,        // when knownAt is now: the instant the server pinned "now" to, so answers agree and cache
   stances: null, selected: null, statement: null,
 };
@@ -58,6 +68,7 @@ const knownAtOfReads = () => state.knownAt ?? state.pinned;
 const clockQuery = () => {
   const query = new URLSearchParams({ asOf: state.asOf });
   if (knownAtOfReads()) query.set('knownAt', knownAtOfReads());
+  if (state.evidence) query.set('evidence', state.evidence);
   return query;
 };
 
@@ -67,6 +78,7 @@ async function timelineItems(issue) {
   do {
     const query = new URLSearchParams({ issue, limit: '500' });
     if (knownAtOfReads()) query.set('knownAt', knownAtOfReads());
+    if (state.evidence) query.set('evidence', state.evidence);
     if (next) query.set('after', next);
     const page = await api(`/api/timeline?${query}`);
     items.push(...page.items);
@@ -113,6 +125,8 @@ function renderLegend() {
     ...['proposes', 'supports', 'accepts', 'conditional', 'noncommittal', 'opposes', 'rejects']
       .map((s) => el('span', { class: `stance-${s}`, text: `${s} (${SCORE[s] > 0 ? '+' : ''}${SCORE[s]})` })),
     el('span', { class: 'stance-none', text: 'no stance' }));
+  $('#evidence-legend').replaceChildren('Evidence: ', ...Object.entries(EVIDENCE).flatMap(([kind, e], i) => [
+    i ? ' · ' : '', el('span', { class: 'evidence-mark', 'aria-hidden': 'true', text: e.mark }), ` ${e.words}`]));
 }
 
 function renderMatrix() {
@@ -128,13 +142,17 @@ function renderMatrix() {
       const word = stance?.stance ?? null;
       const claims = stance?.claims?.length ?? 0;
       const selected = state.selected?.party === party.id && state.selected?.issue === issue.id;
-      const label = `${party.name} on ${issue.title}: ${word ?? 'no stance'}${claims ? `, ${claims} open claim${claims > 1 ? 's' : ''} by others` : ''}`;
+      const kind = word ? stance?.evidenceKind : null;
+      // The visible text (word, then ◆N) must stand in the label in that order; the evidence comes last.
+      const label = `${party.name} on ${issue.title}: ${word ?? 'no stance'}${claims ? `, ${claims} open claim${claims > 1 ? 's' : ''} by others` : ''}`
+        + `${kind ? `; evidence: ${EVIDENCE[kind]?.words ?? kind}` : ''}`;
       return el('td', { class: `stance-${word ?? 'none'}` },
         el('button', {
-          type: 'button', 'data-testid': `cell-${party.id}-${issue.id}`, 'data-stance': word ?? '', 'aria-label': label,
+          type: 'button', 'data-testid': `cell-${party.id}-${issue.id}`, 'data-stance': word ?? '', 'data-evidence': kind ?? '', 'aria-label': label,
           'aria-pressed': selected ? 'true' : 'false', title: label,
           onclick: () => select(party.id, issue.id),
-        }, word ?? '—', claims ? el('span', { class: 'claims-mark', 'data-testid': 'claims-marker', 'aria-hidden': 'true', text: `◆${claims}` }) : null));
+        }, word ?? '—',
+        claims ? el('span', { class: 'claims-mark', 'data-testid': 'claims-marker', 'aria-hidden': 'true', text: `◆${claims}` }) : null));
     }))));
   table.replaceChildren(caption, head, body);
 }
@@ -174,7 +192,11 @@ async function renderDetails() {
         el('p', {}, el('strong', { text: stance.stance ?? 'withdrawn (no stance)' }), ' — ', el('bdi', { text: statement.speaker }), `, ${statement.statedAt}`),
         // A quote may be in a right-to-left script: isolated, its direction cannot spill into the page.
         el('blockquote', { 'data-testid': 'details-quote', dir: 'auto', text: statement.quote }),
-        el('p', {}, 'Source: ', sourceLink(statement.source)));
+        el('p', {}, 'Source: ', sourceLink(statement.source)),
+        el('p', { 'data-testid': 'details-evidence' }, 'Evidence: ', EVIDENCE[statement.evidenceKind]?.words ?? statement.evidenceKind,
+          ...(statement.evidence?.anchors ?? []).slice(0, 1).map((a) => [' — ', el('button', {
+            type: 'button', class: 'link', 'data-testid': 'see-in-source', onclick: () => showSource(a.source, statement.id),
+          }, 'see in source')]).flat()));
       if (statement.conditions.length) parts.push(el('p', { text: 'Conditions:' }), el('ul', {}, ...statement.conditions.map((c) => el('li', { dir: 'auto', text: c }))));
       parts.push(el('h4', { text: 'Revisions' }), el('ol', { class: 'revisions' }, ...statement.revisions.map((r) =>
         el('li', { text: `${r.kind} at ${r.recordedAt}${r.recordedBy ? ` by ${r.recordedBy}` : ''}${r.reason ? ` — ${r.reason}` : ''}${r.changedFields?.length ? ` (${r.changedFields.join(', ')})` : ''}` }))));
@@ -190,6 +212,44 @@ async function renderDetails() {
   if (state.statement && editorKey()) parts.push(correctionForms(state.statement));
   details.replaceChildren(...parts);
 }
+
+// --- Source view -----------------------------------------------------------------------------------
+
+// The archived text with every statement anchored in it highlighted: colour by stance, marker by kind of evidence.
+async function showSource(sourceId, focusStatement = null) {
+  const [source, annotated] = await Promise.all([
+    api(`/api/sources/${encodeURIComponent(sourceId)}`), api(`/api/sources/${encodeURIComponent(sourceId)}/annotations`)]);
+  const points = Array.from(source.text); // anchors count code points, as the Web Annotation model does
+  const parts = [];
+  let at = 0;
+  for (const a of annotated.annotations) {
+    if (a.selector.start < at) continue; // an anchor inside another is reached through that one's statement
+    parts.push(points.slice(at, a.selector.start).join(''));
+    parts.push(el('mark', {
+      id: `anchor-${a.statementId}`, class: `stance-${a.stance} highlight`, 'data-testid': 'highlight', 'data-statement': a.statementId,
+      tabindex: '-1', title: `${partyName(a.party)} on ${issueTitle(a.issue)}: ${a.stance}, ${EVIDENCE[a.kind]?.words ?? a.kind}`,
+    }, el('button', { type: 'button', class: 'link', onclick: () => select(a.party, a.issue) },
+      el('span', { class: 'evidence-mark', 'aria-hidden': 'true', text: EVIDENCE[a.kind]?.mark ?? '' }),
+      points.slice(a.selector.start, a.selector.end).join(''))));
+    at = a.selector.end;
+  }
+  parts.push(points.slice(at).join(''));
+  const translation = source.translation
+    ? `${source.translation.method} translation from ${LANGUAGES[source.translation.from] ?? source.translation.from}`
+      + `${source.translation.by ? ` by ${source.translation.by}` : ''}`
+    : `original text (${LANGUAGES[source.language] ?? source.language})`;
+  $('#source-view').replaceChildren(
+    el('h3', {}, el('bdi', { text: source.title })),
+    el('p', { 'data-testid': 'source-provenance' }, el('bdi', { text: source.outlet }),
+      `${source.publishedAt ? `, ${source.publishedAt}` : ''} — `, el('strong', { text: translation }), ` · sha256 ${source.sha256.slice(0, 12)}…`),
+    el('div', { class: 'source-text', dir: 'auto', lang: source.language }, ...parts));
+  $('#source-panel').hidden = false;
+  const target = focusStatement ? document.getElementById(`anchor-${focusStatement}`) : null;
+  (target ?? $('#source-panel')).scrollIntoView({ block: 'center' });
+  target?.focus();
+}
+
+const issueTitle = (id) => state.issues.find((i) => i.id === id)?.title ?? id;
 
 // --- Timeline chart --------------------------------------------------------------------------------
 
@@ -411,6 +471,7 @@ async function start() {
   });
   $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; state.pinned = null; refresh(); });
   $('#chart-issue').addEventListener('change', renderChart);
+  $('#evidence-filter').addEventListener('change', (event) => { state.evidence = event.target.value; refresh(); });
   $('#editor-key').addEventListener('change', (event) => { sessionStorage.setItem('editor-key', event.target.value.trim()); if (state.selected) renderDetails(); });
   $('#append-form').addEventListener('submit', append);
   await setAsOf(requested && /^\d{4}-\d{2}-\d{2}$/.test(requested) ? requested : state.last);

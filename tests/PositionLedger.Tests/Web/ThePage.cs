@@ -63,6 +63,43 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
     }
 
     [Fact]
+    public async Task each_cell_says_how_the_ledger_knows_and_direct_quotes_only_counts_the_speakers_own_words()
+    {
+        await Open("2025-03-13");
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-evidence", "direct-quote");
+        (await Cell("russia", "ceasefire-30-day").EvaluateAsync<string>("b => getComputedStyle(b, '::after').content")).ShouldBe("\"❝\"");
+        await Expect(_page.GetByTestId("evidence-legend")).ToContainTextAsync("inference");
+        await Expect(Cell("russia", "leaders-call")).ToHaveAttributeAsync("data-evidence", "paraphrase");
+
+        await _page.Locator("#evidence-filter").SelectOptionAsync("direct-quote");
+
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-evidence", "direct-quote");
+        await Expect(Cell("russia", "leaders-call")).ToHaveAttributeAsync("data-stance", "");
+        await Screenshot("matrix-direct-quotes-only");
+        await ShouldHaveNoAccessibilityViolations();
+    }
+
+    [Fact]
+    public async Task see_in_source_opens_the_archived_article_at_the_statements_highlight_with_its_translation_named()
+    {
+        await Open("2025-03-13");
+        await Cell("russia", "ceasefire-30-day").ClickAsync();
+
+        await _page.GetByTestId("see-in-source").ClickAsync();
+
+        await Expect(_page.GetByTestId("source-view")).ToBeVisibleAsync();
+        await Expect(_page.GetByTestId("source-provenance")).ToContainTextAsync("machine translation from Portuguese");
+        (await _page.GetByTestId("highlight").CountAsync()).ShouldBeGreaterThanOrEqualTo(10);
+        var focused = await _page.EvaluateAsync<string>("() => document.activeElement?.dataset.statement ?? ''");
+        focused.ShouldNotBeEmpty();
+        await Screenshot("source-view");
+        await ShouldHaveNoAccessibilityViolations();
+
+        await _page.GetByTestId("highlight").Nth(0).GetByRole(AriaRole.Button).ClickAsync();
+        await Expect(_page.Locator("#details h3")).Not.ToBeEmptyAsync();
+    }
+
+    [Fact]
     public async Task the_matrix_shows_russia_conditional_on_13_march_with_claims_and_no_stance_on_12_march()
     {
         await Open("2025-03-13");
