@@ -150,7 +150,10 @@ public static class OpenApi
         Required = new HashSet<string> { "type", "status" },
         Properties = new Dictionary<string, IOpenApiSchema>
         {
-            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri", Description = "The definition of the status code." },
+            ["type"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Format = "uri", Description = "The definition of the status code.",
+            },
             ["title"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A short summary of the kind of problem." },
             ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "400", Maximum = "599" },
             ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What went wrong with this request, in words." },
@@ -160,9 +163,15 @@ public static class OpenApi
                 Type = JsonSchemaType.Object,
                 Description = "Each field at fault (a body field such as source.url, a query parameter, a route value, "
                     + "a header, or `line N.field` in an import) with what is wrong with it.",
-                AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                AdditionalProperties = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String },
+                },
             },
-            ["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request's trace id, for the server's logs." },
+            ["traceId"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Description = "The request's trace id, for the server's logs.",
+            },
         },
     };
 
@@ -204,7 +213,8 @@ public static class OpenApi
         if (needsKey)
         {
             responses["401"] = Problem(context.Document, "No API key, or an unknown one.");
-            responses["403"] = Problem(context.Document, isWrite ? "The key's role may not write: writes need an editor key." : "The key's role may not read.");
+            responses["403"] = Problem(context.Document,
+                isWrite ? "The key's role may not write: writes need an editor key." : "The key's role may not read.");
         }
         if (route.Contains('{')) responses["404"] = Problem(context.Document, "Nothing is registered under that id.");
         if (isWrite)
@@ -314,10 +324,15 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
                 Minimum = Minimum.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Maximum = Maximum == long.MaxValue ? null : Maximum.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
-            _ => new OpenApiSchema { Type = JsonSchemaType.String, MinLength = Required ? 1 : null, MaxLength = MaxLength > 0 ? MaxLength : null },
+            _ => new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, MinLength = Required ? 1 : null, MaxLength = MaxLength > 0 ? MaxLength : null,
+            },
         };
         if (Example is not null)
-            parameter.Example = Value == ParameterValue.WholeNumber ? JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture)) : JsonValue.Create(Example);
+            parameter.Example = Value == ParameterValue.WholeNumber
+                ? JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture))
+                : JsonValue.Create(Example);
     }
 }
 

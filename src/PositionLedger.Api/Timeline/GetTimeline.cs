@@ -34,7 +34,8 @@ public static class GetTimelineEndpoint
     [Parameter("to", "Only statements made up to this moment; a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant)]
     [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
-    [Parameter("limit", "Items per page; default 100.", Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]
+    [Parameter("limit", "Items per page; default 100.",
+        Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]
     [Parameter("after", "The next value of the previous page.")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after,
