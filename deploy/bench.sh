@@ -12,8 +12,14 @@ if [ -z "${POSITIONLEDGER_BENCH_CONNECTION:-}" ]; then
   deploy/local-postgres.sh remove "$pg_dir" 2>/dev/null || true
   POSITIONLEDGER_BENCH_CONNECTION="$(deploy/local-postgres.sh start "$pg_dir" "${POSITIONLEDGER_BENCH_PG_PORT:-55434}");Maximum Pool Size=200"
   export POSITIONLEDGER_BENCH_CONNECTION
-  trap 'deploy/local-postgres.sh remove "$pg_dir"' EXIT
 fi
+# An aborted run must not leave its app behind: the next run's app could not take the port, and requests would
+# reach the old one.
+cleanup() {
+  pkill -f "$root/.data/bench-app/PositionLedger.Api.dll" 2>/dev/null || true
+  if [ -n "${pg_dir:-}" ]; then deploy/local-postgres.sh remove "$pg_dir"; fi
+}
+trap cleanup EXIT
 
 # The app as it is deployed: published with ReadyToRun (ahead-of-time compiled IL, faster start-up).
 echo "Publishing the app (Release, ReadyToRun)..."

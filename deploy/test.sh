@@ -24,6 +24,14 @@ if [ -z "${POSITIONLEDGER_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
+# The API description's lint runs Redocly's CLI through npx (pinned in the test); Debian's Node if there is none.
+if ! command -v npx >/dev/null; then
+  echo "Installing Debian's nodejs and npm for the OpenAPI lint..."
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 results=TestResults
 rm -rf "$results"
 status=0

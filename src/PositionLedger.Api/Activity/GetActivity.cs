@@ -10,7 +10,13 @@ public sealed record DayActivity(string Day, long Stated, long Claims, long Corr
 public static class GetActivityEndpoint
 {
     /// <summary>Recording activity per UTC day, from the asynchronous projection (it may trail the log by moments).</summary>
-    [WolverineGet("/api/activity")]
+    [WolverineGet("/api/activity", OperationId = "getActivity")]
+    [Tags(ApiTags.Activity)]
+    [EndpointSummary("Recording activity per day")]
+    [EndpointDescription("How many statements, claims, corrections and retractions were recorded on each UTC day, from an "
+        + "asynchronous projection that may trail the log by moments.")]
+    [Parameter("from", "The first day.", Value = ParameterValue.Date)]
+    [Parameter("to", "The last day.", Value = ParameterValue.Date)]
     public static async Task<Results<Ok<List<DayActivity>>, ProblemHttpResult>> Get(string? from, string? to, NpgsqlDataSource db, ActivityTable table, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Microsoft.AspNetCore.Http;
 using PositionLedger.Infrastructure;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
@@ -53,7 +54,12 @@ public static class SourceAnnotationQueries
 
 public static class GetAnnotationsEndpoint
 {
-    [WolverineGet("/api/sources/{id}/annotations")]
+    [WolverineGet("/api/sources/{id}/annotations", OperationId = "listSourceAnnotations")]
+    [Tags(ApiTags.Sources)]
+    [EndpointSummary("The statements anchored in a source")]
+    [EndpointDescription("Every statement in effect now that is anchored in this source, one entry per anchor, in the order of "
+        + "the text: its party, issue, stance, kind of evidence and selector (exact, prefix, suffix, start, end in code points).")]
+    [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
     public static async Task<Results<Ok<SourceAnnotations>, ProblemHttpResult>> Get(
         string id, IQuerySession session, NpgsqlDataSource db, RevisionTable table, CancellationToken ct) =>
         await SourceAnnotationQueries.ForAsync(id, session, db, table, ct) is { } annotations
@@ -70,7 +76,12 @@ public static class GetAnnotationsJsonLdEndpoint
 {
     public const string MediaType = "application/ld+json; profile=\"http://www.w3.org/ns/anno.jsonld\"";
 
-    [WolverineGet("/api/sources/{id}/annotations.jsonld")]
+    [WolverineGet("/api/sources/{id}/annotations.jsonld", OperationId = "listSourceAnnotationsAsJsonLd")]
+    [Tags(ApiTags.Sources)]
+    [EndpointSummary("The same anchors as W3C Web Annotations")]
+    [EndpointDescription("An AnnotationCollection (JSON-LD, anno.jsonld context) with one Annotation per anchor: body the "
+        + "statement, target the source with a TextQuoteSelector and a TextPositionSelector.")]
+    [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<JsonObject>(StatusCodes.Status200OK, "application/ld+json")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<Microsoft.AspNetCore.Mvc.ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(

@@ -24,7 +24,12 @@ public static class ExportEventsEndpoint
 
     private const int Readers = 2;
 
-    [WolverineGet("/api/events/export")]
+    [WolverineGet("/api/events/export", OperationId = "exportEvents")]
+    [Tags(ApiTags.Events)]
+    [EndpointSummary("Export the event log")]
+    [EndpointDescription("The whole log (or everything after a sequence) as NDJSON, one event per line in record order, "
+        + "streamed from the database.")]
+    [Parameter("after", "Only events with a greater sequence number; default 0.", Value = ParameterValue.WholeNumber)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "application/x-ndjson")]
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Get(
         string? after, HttpContext context, ExportDataSource exportDb, IDocumentStore store, IConfiguration configuration, CancellationToken ct)

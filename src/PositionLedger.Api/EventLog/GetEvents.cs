@@ -42,7 +42,14 @@ public static class GetEventsEndpoint
 {
     public const int MaxLimit = 1000;
 
-    [WolverineGet("/api/events")]
+    [WolverineGet("/api/events", OperationId = "listEvents")]
+    [Tags(ApiTags.Events)]
+    [EndpointSummary("Read the event log")]
+    [EndpointDescription("Raw events in record order, with their sequence, type, stream, record time and data. "
+        + "Page with after = the last sequence read.")]
+    [Parameter("after", "Only events with a greater sequence number; default 0, the start of the log.",
+        Value = ParameterValue.WholeNumber, Example = "0")]
+    [Parameter("limit", "Most events to return; default 100.", Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit)]
     public static async Task<Results<Ok<List<EventView>>, ProblemHttpResult>> Get(string? after, string? limit, IQuerySession session, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();

@@ -23,7 +23,13 @@ public static class LiveEventsEndpoint
     /// </summary>
     private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(3);
 
-    [WolverineGet("/api/events/live")]
+    [WolverineGet("/api/events/live", OperationId = "followEvents")]
+    [Tags(ApiTags.Events)]
+    [EndpointSummary("Follow new events as they are recorded")]
+    [EndpointDescription("Server-sent events, one per new event in record order, each with its sequence as id. The first "
+        + "message, ready, says after which sequence the feed starts. Resumes after the after parameter or Last-Event-ID.")]
+    [Parameter("after", "Start after this sequence number; default: what comes next.", Value = ParameterValue.WholeNumber)]
+    [Parameter("Last-Event-ID", "As after, sent by an EventSource that reconnects.", InHeader = true, Value = ParameterValue.WholeNumber)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "text/event-stream")]
     public static async Task<IResult> Get(string? after, HttpContext context, IDocumentStore store, TimeProvider clock, CancellationToken ct)
     {

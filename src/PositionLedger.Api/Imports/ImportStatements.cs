@@ -336,6 +336,11 @@ public sealed record ImportStamp(string? UserName, string? CorrelationId, string
 /// <summary>The import reads its body as a stream; this is its shape for the OpenAPI document.</summary>
 public sealed class ImportBodyAttribute : RequestBodyAttribute
 {
+    /// <summary>One archived statement, for the description's examples (the contract test imports them).</summary>
+    public const string ExampleLine =
+        "{\"party\": \"ukraine\", \"issue\": \"ceasefire-30-day\", \"stance\": \"accepts\", \"speaker\": \"Volodymyr Zelenskiy\", "
+        + "\"quote\": \"Ukraine is ready to accept this proposal.\", \"statedAt\": \"2025-03-11\", \"source\": {\"outlet\": \"Reuters\"}}";
+
     public override OpenApiRequestBody Describe(OpenApiDocument? document) => new()
     {
         Required = true,
@@ -355,10 +360,16 @@ public static class ImportStatementsEndpoint
 {
     public const string Route = "/api/imports";
 
-    [WolverinePost(Route)]
+    [WolverinePost(Route, OperationId = "importStatements")]
+    [Tags(ApiTags.Imports)]
+    [EndpointSummary("Import an archive of statements")]
+    [EndpointDescription("NDJSON (one statement per line) or a JSON array, each as for stateStatement with an optional id of "
+        + "its own. All or nothing: one invalid line and nothing is appended, and every invalid line is named (line 3.quote). "
+        + "Lines whose id is already in the ledger are counted as present and skipped, so an archive loads once. Needs an editor key.")]
     [Consumes("application/x-ndjson", "application/json")]
     [ImportBody]
-    [ProducesResponseType<ProblemDetails>(StatusCodes.Status400BadRequest, "application/problem+json")]
+    [RequestExample(ImportBodyAttribute.ExampleLine + "\n", MediaType = "application/x-ndjson")]
+    [RequestExample("[" + ImportBodyAttribute.ExampleLine + "]")]
     public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
         HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, StateStatement.Validator validator, CancellationToken ct)
     {

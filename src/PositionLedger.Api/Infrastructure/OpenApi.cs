@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
@@ -7,62 +8,253 @@ using Wolverine.Http;
 
 namespace PositionLedger.Infrastructure;
 
+/// <summary>The resources the API description groups its operations by; each slice tags its endpoint with one.</summary>
+public static class ApiTags
+{
+    public const string Parties = "Parties";
+    public const string Issues = "Issues";
+    public const string Statements = "Statements";
+    public const string Stances = "Stances";
+    public const string Timeline = "Timeline";
+    public const string Search = "Search";
+    public const string Events = "Events";
+    public const string Imports = "Imports";
+    public const string Activity = "Activity";
+    public const string Sources = "Sources";
+
+    public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
+    {
+        [Parties] = "States and organisations whose stances are tracked (slug id, name, aliases). Registered once, never edited.",
+        [Issues] = "Negotiable questions (slug id, title, description). Opened once, never edited.",
+        [Statements] = "Stated positions of a party on an issue, or (with claimedBy) another party's claim about it. "
+            + "Every write is an event: statements are corrected and retracted, never updated in place or deleted.",
+        [Stances] = "Each party's stance per issue as of a valid time (asOf) and as the ledger knew it at a record time (knownAt), "
+            + "with the basis statement and the open claims beside it.",
+        [Timeline] = "Statements and claims in statedAt order, paged by a cursor that pins knownAt.",
+        [Search] = "Full-text search over the current quotes and speakers (PostgreSQL, English stemming, web-search syntax).",
+        [Events] = "The raw event log in record order: pages, a live feed (server-sent events) and an NDJSON export.",
+        [Imports] = "Bulk import of archived statements: all or nothing per batch, every invalid line named.",
+        [Activity] = "Recording activity per UTC day, from an asynchronous projection.",
+        [Sources] = "Archived documents that statements are anchored in (W3C Web Annotation selectors, code points), "
+            + "registered once with their text, language and translation provenance; their annotations, also as JSON-LD.",
+    };
+}
+
 /// <summary>
-/// The OpenAPI document at /openapi/v1.json: ASP.NET's own generator over the Wolverine endpoints, plus
-/// the Bearer scheme and the problem responses every route can give.
+/// The OpenAPI document at /openapi/v1.json: ASP.NET's own generator over the Wolverine endpoints. Each slice
+/// describes its operation (tag, summary, description, operation id, parameters, example body); this adds what
+/// every operation shares: the problem responses the pipeline can give, security, and the document's own parts.
 /// </summary>
 public static class OpenApi
 {
+    public const string ProblemSchema = "Problem";
+    public const string ProblemMediaType = "application/problem+json";
+
     public static IServiceCollection AddPositionLedgerOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(options =>
         {
-            options.AddDocumentTransformer((document, _, _) =>
-            {
-                document.Info.Title = "PositionLedger";
-                document.Info.Description = "Event-sourced tracker of stated positions in negotiations, "
-                    + "with as-of (valid time) and known-at (record time) queries.";
-                document.Components ??= new OpenApiComponents();
-                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes[ApiKeyAuthentication.SchemeName] = new OpenApiSecurityScheme
-                {
-                    Type = SecuritySchemeType.Http,
-                    Scheme = "bearer",
-                    Description = "An API key from the Auth:ApiKeys configuration; writes need the editor role.",
-                };
-                return Task.CompletedTask;
-            });
             options.AddOperationTransformer((operation, context, _) =>
             {
-                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-                operation.Responses ??= new OpenApiResponses();
-                if (metadata.OfType<IAuthorizeData>().Any())
-                {
-                    (operation.Security ??= []).Add(new OpenApiSecurityRequirement
-                    {
-                        [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.SchemeName, context.Document)] = [],
-                    });
-                    operation.Responses.TryAdd("401", Problem("No API key, or an unknown one."));
-                    operation.Responses.TryAdd("403", Problem("The key's role may not do this."));
-                }
-                if (metadata.OfType<EnableRateLimitingAttribute>().Any())
-                    operation.Responses.TryAdd("429", Problem("Too many writes for this key; see Retry-After."));
-                var route = context.Description.RelativePath ?? "";
-                if (route.Contains('{')) operation.Responses.TryAdd("404", Problem("No such party, issue or statement."));
-                if (context.Description.HttpMethod == "POST")
-                {
-                    operation.Responses.TryAdd("409", Problem("Conflict: the id exists, or the statement changed since expectedVersion."));
-                    operation.Responses.TryAdd("413", Problem("The body is too large."));
-                    operation.Responses.TryAdd("415", Problem("The body must be application/json."));
-                    operation.Responses.TryAdd("422", Problem("The Idempotency-Key was used for another request."));
-                }
-                operation.Responses.TryAdd("503", Problem("The database is unavailable."));
-                if (operation.RequestBody is null && metadata.OfType<RequestBodyAttribute>().FirstOrDefault() is { } body)
-                    operation.RequestBody = body.Describe(context.Document);
+                Describe(operation, context);
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                Describe(document);
                 return Task.CompletedTask;
             });
         });
 
-    private static OpenApiResponse Problem(string description) => new() { Description = description };
+    private static void Describe(OpenApiDocument document)
+    {
+        document.Info.Title = "PositionLedger";
+        document.Info.Version = "1";
+        document.Info.Description = "Event-sourced tracker of stated positions in negotiations, with as-of (valid time) "
+            + "and known-at (record time) queries. Errors are RFC 9457 problem details; a 400 names each field in `errors`.";
+        document.Info.License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" };
+        // The generator names the address the request came to, with a trailing slash; paths start with one already.
+        foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
+
+        foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
+            tag.Description = ApiTags.Descriptions.TryGetValue(tag.Name ?? "", out var description) ? description : null;
+
+        var components = document.Components ??= new OpenApiComponents();
+        components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        components.SecuritySchemes[ApiKeyAuthentication.SchemeName] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "An API key from the Auth:ApiKeys configuration: writes need an editor key; reads need a reader "
+                + "or editor key only where Auth:RequireReaderForReads is on.",
+        };
+        var schemas = components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        schemas[ProblemSchema] = Problem();
+        // Replaced by the one problem schema above (they forbid errors and traceId, which real problems carry).
+        schemas.Remove("ProblemDetails");
+        schemas.Remove("HttpValidationProblemDetails");
+        // A correction names only the fields it changes; claimedBy is held as raw JSON (absent, null and an object differ),
+        // which the generator cannot see through. A JsonElement parameter cannot carry a default, so this is said here.
+        if (schemas.TryGetValue("CorrectStatement", out var correction) && correction is OpenApiSchema correctionSchema)
+        {
+            correctionSchema.Required = new HashSet<string> { "expectedVersion", "reason" };
+            correctionSchema.Properties!["claimedBy"] = new OpenApiSchema
+            {
+                OneOf = [new OpenApiSchema { Type = JsonSchemaType.Null }, new OpenApiSchemaReference("ClaimedByInput", document)],
+            };
+            schemas.Remove("JsonElement");
+        }
+        RequireNonNullInRequests(document, schemas);
+    }
+
+    /// <summary>
+    /// Request records hold every field as nullable, so that a missing one is reported against its name rather
+    /// than failing deserialization; the generator then allows null for fields the server requires. Every
+    /// required request field is refused when null (the validators say NotEmpty/NotNull), so a body schema's
+    /// required fields are not nullable. Optional ones keep null: it means "absent".
+    /// </summary>
+    private static void RequireNonNullInRequests(OpenApiDocument document, IDictionary<string, IOpenApiSchema> schemas)
+    {
+        var seen = new HashSet<string>();
+        var pending = new Stack<IOpenApiSchema>(document.Paths.Values
+            .SelectMany(p => p.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
+            .SelectMany(o => o.RequestBody?.Content?.Values ?? [])
+            .Select(m => m.Schema).OfType<IOpenApiSchema>());
+        while (pending.TryPop(out var schema))
+        {
+            if (schema is OpenApiSchemaReference { Reference.Id: { } id })
+            {
+                if (seen.Add(id) && schemas.TryGetValue(id, out var target)) pending.Push(target);
+                continue;
+            }
+            if (schema is not OpenApiSchema concrete) continue;
+            foreach (var nested in (concrete.Properties?.Values ?? []).Concat(concrete.OneOf ?? []).Concat(concrete.AnyOf ?? []))
+                pending.Push(nested);
+            if (concrete.Items is { } items) pending.Push(items);
+            foreach (var name in concrete.Required ?? new HashSet<string>())
+            {
+                if (concrete.Properties?.TryGetValue(name, out var property) != true) continue;
+                if (property is OpenApiSchema { Type: { } type } plain && type.HasFlag(JsonSchemaType.Null))
+                    plain.Type = type & ~JsonSchemaType.Null;
+                else if (property is OpenApiSchema { OneOf: [OpenApiSchema { Type: JsonSchemaType.Null }, var only] })
+                    concrete.Properties[name] = only;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What every problem the app writes looks like (see <see cref="JsonProblems.Shape"/>): <c>type</c> links to the
+    /// status code's definition, <c>errors</c> maps each field to its messages (400, 413, 415, 422), and ASP.NET adds
+    /// the request's <c>traceId</c>.
+    /// </summary>
+    private static OpenApiSchema Problem() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "RFC 9457 problem details.",
+        Required = new HashSet<string> { "type", "status" },
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["type"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Format = "uri", Description = "The definition of the status code.",
+            },
+            ["title"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "A short summary of the kind of problem." },
+            ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "400", Maximum = "599" },
+            ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "What went wrong with this request, in words." },
+            ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String },
+            ["errors"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Description = "Each field at fault (a body field such as source.url, a query parameter, a route value, "
+                    + "a header, or `line N.field` in an import) with what is wrong with it.",
+                AdditionalProperties = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String },
+                },
+            },
+            ["traceId"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Description = "The request's trace id, for the server's logs.",
+            },
+        },
+    };
+
+    private static void Describe(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        var description = context.Description;
+        var metadata = description.ActionDescriptor.EndpointMetadata;
+        var isWrite = description.HttpMethod != "GET";
+        var needsKey = metadata.OfType<IAuthorizeData>().Any();
+        var route = description.RelativePath ?? "";
+
+        // A key is required where the endpoint says so; elsewhere it is optional (an empty requirement).
+        operation.Security = needsKey
+            ? [Bearer(context.Document)]
+            : [new OpenApiSecurityRequirement(), Bearer(context.Document)];
+
+        foreach (var parameter in metadata.OfType<ParameterAttribute>()) parameter.Apply(operation);
+        if (isWrite) IdempotencyKeyParameter(operation);
+        if (operation.RequestBody is null && metadata.OfType<RequestBodyAttribute>().FirstOrDefault() is { } body)
+            operation.RequestBody = body.Describe(context.Document);
+        foreach (var example in metadata.OfType<RequestExampleAttribute>()) example.Apply(operation);
+
+        var responses = operation.Responses ??= new OpenApiResponses();
+        // Wolverine lists a 404 for most endpoints; only a route that names something can miss it.
+        if (!route.Contains('{')) responses.Remove("404");
+        if (responses.TryGetValue("201", out var created) && created is OpenApiResponse createdResponse)
+        {
+            createdResponse.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            createdResponse.Headers["Location"] = new OpenApiHeader
+            {
+                Description = "Where the new resource is read.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            };
+        }
+
+        // Every /api request is checked for clean query and route text and may carry a query the route refuses.
+        responses["400"] = Problem(context.Document, "The request is invalid: `errors` names each field (body field, query "
+            + "parameter, route value or header) and what is wrong with it. Nothing was appended.");
+        if (needsKey)
+        {
+            responses["401"] = Problem(context.Document, "No API key, or an unknown one.");
+            responses["403"] = Problem(context.Document,
+                isWrite ? "The key's role may not write: writes need an editor key." : "The key's role may not read.");
+        }
+        if (route.Contains('{')) responses["404"] = Problem(context.Document, "Nothing is registered under that id.");
+        if (isWrite)
+        {
+            responses["409"] = Problem(context.Document, "Conflict: the id exists, the statement changed since expectedVersion, "
+                + "or a request with this Idempotency-Key is still being processed.");
+            responses["413"] = Problem(context.Document, "The body is too large.");
+            responses["415"] = Problem(context.Document, "The body's Content-Type is missing or not one this operation takes.");
+            responses["422"] = Problem(context.Document, "This Idempotency-Key was used for a different request.");
+        }
+        responses["429"] = Problem(context.Document, metadata.OfType<EnableRateLimitingAttribute>().Any()
+            ? "Too many writes for this key, or too many wrong keys from this address; see Retry-After."
+            : "Too many wrong API keys from this address; see Retry-After.");
+        responses["503"] = Problem(context.Document, "The database is unavailable; retry after a few seconds (see Retry-After).");
+    }
+
+    private static OpenApiSecurityRequirement Bearer(OpenApiDocument? document) =>
+        new() { [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.SchemeName, document)] = [] };
+
+    private static OpenApiResponse Problem(OpenApiDocument? document, string description) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            [ProblemMediaType] = new() { Schema = new OpenApiSchemaReference(ProblemSchema, document) },
+        },
+    };
+
+    private static void IdempotencyKeyParameter(OpenApiOperation operation) =>
+        (operation.Parameters ??= []).Add(new OpenApiParameter
+        {
+            Name = Idempotency.Header,
+            In = ParameterLocation.Header,
+            Description = "Makes the write safe to retry: a repeat with the same key and body returns the first response and "
+                + "appends nothing; the same key with another body is a 422. Keys are scoped per API key.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength },
+        });
 
     /// <summary>An IResult endpoint gets a meaningless "200 IResult" entry from the generator; drop it.</summary>
     public static void DropUntypedResults(HttpChain chain) =>
@@ -71,6 +263,94 @@ public static class OpenApi
             foreach (var produces in endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Where(m => m.Type == typeof(IResult)).ToList())
                 endpoint.Metadata.Remove(produces);
         });
+}
+
+/// <summary>What kind of text a query, route or header value must be; the server parses it as such.</summary>
+public enum ParameterValue
+{
+    Text,
+
+    /// <summary>A date YYYY-MM-DD or an ISO-8601 instant with offset (<see cref="Instants"/>).</summary>
+    DateOrInstant,
+
+    /// <summary>A date YYYY-MM-DD.</summary>
+    Date,
+
+    /// <summary>A whole number from <see cref="ParameterAttribute.Minimum"/> to <see cref="ParameterAttribute.Maximum"/>.</summary>
+    WholeNumber,
+}
+
+/// <summary>
+/// Describes one query, route or header value of an endpoint. Endpoints take query values as text, so that a bad
+/// one is reported against its name; this says what the text must be, so that clients get typed parameters.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class ParameterAttribute(string name, string description) : Attribute
+{
+    /// <summary>Instants' input pattern: a date, or a date and time with an offset (seconds and fractions optional).</summary>
+    public const string DateOrInstantPattern = @"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$";
+
+    public string Name { get; } = name;
+    public string Description { get; } = description;
+    public ParameterValue Value { get; set; }
+    public long Minimum { get; set; }
+    public long Maximum { get; set; } = long.MaxValue;
+    public int MaxLength { get; set; }
+    public bool Required { get; set; }
+    public bool InHeader { get; set; }
+    public string? Example { get; set; }
+
+    public void Apply(OpenApiOperation operation)
+    {
+        var parameters = operation.Parameters ??= [];
+        var parameter = parameters.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == Name);
+        if (parameter is null)
+        {
+            parameter = new OpenApiParameter { Name = Name, In = InHeader ? ParameterLocation.Header : ParameterLocation.Query };
+            parameters.Add(parameter);
+        }
+        parameter.Description = Description;
+        parameter.Required = parameter.In == ParameterLocation.Path || Required;
+        parameter.Schema = Value switch
+        {
+            ParameterValue.DateOrInstant => new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Pattern = DateOrInstantPattern,
+                Description = "A date (YYYY-MM-DD) or a date-time with an offset (ISO 8601), from 1800-01-01 on.",
+            },
+            ParameterValue.Date => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date" },
+            ParameterValue.WholeNumber => new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer,
+                Format = "int64",
+                Minimum = Minimum.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Maximum = Maximum == long.MaxValue ? null : Maximum.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            _ => new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, MinLength = Required ? 1 : null, MaxLength = MaxLength > 0 ? MaxLength : null,
+            },
+        };
+        if (Example is not null)
+            parameter.Example = Value == ParameterValue.WholeNumber
+                ? JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture))
+                : JsonValue.Create(Example);
+    }
+}
+
+/// <summary>A request body the server accepts, shown in the description and sent by the contract test.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class RequestExampleAttribute(string body) : Attribute
+{
+    public string Body { get; } = body;
+    public string MediaType { get; set; } = "application/json";
+
+    public void Apply(OpenApiOperation operation)
+    {
+        if (operation.RequestBody?.Content?.TryGetValue(MediaType, out var media) != true || media is null) return;
+        media.Example = MediaType == "application/json" ? JsonNode.Parse(Body) : JsonValue.Create(Body);
+    }
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ using Wolverine.Marten;
 
 namespace PositionLedger.Issues;
 
-public sealed record OpenIssue(string? Id, string? Title, string? Description)
+public sealed record OpenIssue(string? Id, string? Title, string? Description = null)
 {
     /// <summary>The event this command records; call only once it has been validated.</summary>
     public IssueOpened Opened() => new(Id!, Title!, Description);
@@ -37,7 +37,11 @@ public static class OpenIssueEndpoint
             : Problems.Conflict($"An issue with id '{command.Id}' is already open.");
     }
 
-    [WolverinePost("/api/issues")]
+    [WolverinePost("/api/issues", OperationId = "openIssue")]
+    [Tags(ApiTags.Issues)]
+    [EndpointSummary("Open an issue")]
+    [EndpointDescription("Opens a negotiable question under a slug id; 409 if the id is taken. Needs an editor key.")]
+    [RequestExample("""{ "id": "prisoner-exchange", "title": "Prisoner exchange", "description": "Exchange of prisoners of war." }""")]
     public static (Created<Issue>, IStartStream) Post(OpenIssue command)
     {
         var opened = command.Opened();

@@ -8,7 +8,7 @@ using Wolverine.Marten;
 
 namespace PositionLedger.Parties;
 
-public sealed record RegisterParty(string? Id, string? Name, string[]? Aliases)
+public sealed record RegisterParty(string? Id, string? Name, string[]? Aliases = null)
 {
     /// <summary>The event this command records; call only once it has been validated.</summary>
     public PartyRegistered Registered() => new(Id!, Name!, Aliases ?? []);
@@ -38,7 +38,11 @@ public static class RegisterPartyEndpoint
             : Problems.Conflict($"A party with id '{command.Id}' is already registered.");
     }
 
-    [WolverinePost("/api/parties")]
+    [WolverinePost("/api/parties", OperationId = "registerParty")]
+    [Tags(ApiTags.Parties)]
+    [EndpointSummary("Register a party")]
+    [EndpointDescription("Registers a state or organisation under a slug id; 409 if the id is taken. Needs an editor key.")]
+    [RequestExample("""{ "id": "european-union", "name": "European Union", "aliases": ["EU"] }""")]
     public static (Created<Party>, IStartStream) Post(RegisterParty command)
     {
         var registered = command.Registered();

@@ -23,7 +23,13 @@ public static partial class SearchQuotesEndpoint
 
     public const int MaxLimit = 100;
 
-    [WolverineGet("/api/search")]
+    [WolverineGet("/api/search", OperationId = "searchQuotes")]
+    [Tags(ApiTags.Search)]
+    [EndpointSummary("Search quotes and speakers")]
+    [EndpointDescription("Current statements whose quote or speaker matches, best first (PostgreSQL full-text search with "
+        + "English stemming and web-search syntax: \"quoted phrases\", or, -excluded).")]
+    [Parameter("q", "The search terms.", Required = true, MaxLength = 500, Example = "ceasefire")]
+    [Parameter("limit", "Most hits to return; default 20.", Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit)]
     public static async Task<Results<Ok<List<SearchHit>>, ProblemHttpResult>> Get(
         string? q, string? limit, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
     {

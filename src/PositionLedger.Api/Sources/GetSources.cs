@@ -1,5 +1,6 @@
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
 
@@ -20,14 +21,21 @@ public sealed record ArchivedSourceView(
 
 public static class GetSourcesEndpoint
 {
-    [WolverineGet("/api/sources")]
+    [WolverineGet("/api/sources", OperationId = "listSources")]
+    [Tags(ApiTags.Sources)]
+    [EndpointSummary("List the sources")]
+    [EndpointDescription("Every archived source, in id order, without its text.")]
     public static async Task<IReadOnlyList<SourceSummary>> Get(IQuerySession session, CancellationToken ct) =>
         [.. (await session.Query<ArchivedSource>().OrderBy(s => s.Id).ToListAsync(ct)).Select(SourceSummary.Of)];
 }
 
 public static class GetSourceEndpoint
 {
-    [WolverineGet("/api/sources/{id}")]
+    [WolverineGet("/api/sources/{id}", OperationId = "getSource")]
+    [Tags(ApiTags.Sources)]
+    [EndpointSummary("Read a source with its text")]
+    [EndpointDescription("The archived text and its metadata (language, translation provenance, sha256, length in code points).")]
+    [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
     public static async Task<Results<Ok<ArchivedSourceView>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<ArchivedSource>(id, ct) is { } source
             ? TypedResults.Ok(ArchivedSourceView.Of(source))

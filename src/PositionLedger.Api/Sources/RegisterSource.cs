@@ -82,7 +82,19 @@ public static class RegisterSourceEndpoint
             : Problems.Conflict($"A source with id '{command.Id}' is already registered; a changed text is a new source.");
     }
 
-    [WolverinePost(Route)]
+    [WolverinePost(Route, OperationId = "registerSource")]
+    [Tags(ApiTags.Sources)]
+    [EndpointSummary("Archive a source")]
+    [EndpointDescription("Registers a document's text (up to 2 MB of UTF-8) under a slug id, with its language (BCP 47) and, for a "
+        + "translation, where it was translated from and how. The server computes its sha256. A source is never edited: a changed "
+        + "text is a new source. Answers 201 with the source without its text; 409 if the id exists. Needs an editor key.")]
+    [RequestExample("""
+        {
+          "id": "wire-2025-03-14", "title": "Kremlin studies the proposal", "outlet": "Wire", "language": "en",
+          "text": "Peskov said the Kremlin would study the proposal.", "publishedAt": "2025-03-14",
+          "translation": { "from": "ru", "method": "human", "by": "Desk" }
+        }
+        """)]
     public static (Created<SourceSummary>, IStartStream) Post(RegisterSource command)
     {
         var registered = command.Registered();

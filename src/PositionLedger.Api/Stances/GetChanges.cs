@@ -15,7 +15,19 @@ public sealed record StanceChange(string Issue, IssueStance? Before, IssueStance
 /// <summary>What changed in a party's stances between two dates: issues whose stance word differs.</summary>
 public static class GetChangesEndpoint
 {
-    [WolverineGet("/api/parties/{party}/changes")]
+    [WolverineGet("/api/parties/{party}/changes", OperationId = "getStanceChanges")]
+    [Tags(ApiTags.Stances)]
+    [EndpointSummary("What changed in a party's stances between two dates")]
+    [EndpointDescription("The issues whose stance differs between from and to (both valid time, as asOf), with the stance "
+        + "before and after (null where there was none).")]
+    [Parameter("party", "The party's slug, e.g. russia.", Example = "russia")]
+    [Parameter("from", "The earlier moment (valid time); a date means through the end of that UTC day.",
+        Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-11")]
+    [Parameter("to", "The later moment (valid time); a date means through the end of that UTC day.",
+        Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-14")]
+    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
+        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence,
         IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)

@@ -19,7 +19,19 @@ public sealed record AllStances(DateTimeOffset AsOf, DateTimeOffset KnownAt, IRe
 
 public static class GetPartyStanceEndpoint
 {
-    [WolverineGet("/api/parties/{party}/stance")]
+    [WolverineGet("/api/parties/{party}/stance", OperationId = "getPartyStance")]
+    [Tags(ApiTags.Stances)]
+    [EndpointSummary("One party's stance on each issue")]
+    [EndpointDescription("The party's stance per issue as of asOf, as known at knownAt: the basis statement (its own latest "
+        + "statement on the issue) and the open claims other parties made about it. Issues with neither are left out; "
+        + "a withdrawn stance is null.")]
+    [Parameter("party", "The party's slug, e.g. russia.", Example = "russia")]
+    [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
+        + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
+    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
+        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
+        + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt, string? evidence,
         IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
@@ -38,7 +50,16 @@ public static class GetPartyStanceEndpoint
 
 public static class GetStancesEndpoint
 {
-    [WolverineGet("/api/stances")]
+    [WolverineGet("/api/stances", OperationId = "getStances")]
+    [Tags(ApiTags.Stances)]
+    [EndpointSummary("Every party's stance on each issue")]
+    [EndpointDescription("The stance matrix: for every party, its stance per issue as of asOf, as known at knownAt, with open claims.")]
+    [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
+        + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
+    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
+        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
+        + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(
         string? asOf, string? knownAt, string? evidence,
         IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)

@@ -72,7 +72,12 @@ public sealed record StatementView(
 
 public static class GetStatementEndpoint
 {
-    [WolverineGet("/api/statements/{id}")]
+    [WolverineGet("/api/statements/{id}", OperationId = "getStatement")]
+    [Tags(ApiTags.Statements)]
+    [EndpointSummary("Read a statement and its history")]
+    [EndpointDescription("The statement's current content, its version, whether it is retracted, and every revision with its "
+        + "record time, who recorded it and why.")]
+    [Parameter("id", "The statement's id (a GUID).")]
     public static async Task<Results<Ok<StatementView>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct)
     {
         var statement = Guid.TryParse(id, out var guid) ? await session.Events.AggregateStreamAsync<Statement>(guid.ToString(), token: ct) : null;

@@ -36,7 +36,13 @@ public static class RetractStatementEndpoint
         return problem.IsProblem() ? problem : StatementRules.CheckWritable(statement, command.ExpectedVersion!.Value);
     }
 
-    [WolverinePost("/api/statements/{id}/retraction")]
+    [WolverinePost("/api/statements/{id}/retraction", OperationId = "retractStatement")]
+    [Tags(ApiTags.Statements)]
+    [EndpointSummary("Retract a statement")]
+    [EndpointDescription("Withdraws a statement from the record from now on; answers as of an earlier knownAt still see it. "
+        + "expectedVersion is the version you read: 409 if the statement has changed since. Needs an editor key.")]
+    [Parameter("id", "The statement's id (a GUID).")]
+    [RequestExample("""{ "expectedVersion": 1, "reason": "Recorded twice." }""")]
     public static Ok<StatementAppended> Post(RetractStatement command, IEventStream<Statement> stream)
     {
         stream.AppendOne(new StatementRetracted(Guid.Parse(stream.Aggregate!.Id), command.Reason!));

@@ -9,7 +9,7 @@ using Wolverine.Marten;
 
 namespace PositionLedger.Statements;
 
-public sealed record SourceInput(string? Outlet, string? Url, string? PublishedAt);
+public sealed record SourceInput(string? Outlet, string? Url = null, string? PublishedAt = null);
 
 public sealed record ClaimedByInput(string? Party, string? Speaker);
 
@@ -25,8 +25,8 @@ public sealed record StateStatement(
     string? Quote,
     string? StatedAt,
     SourceInput? Source,
-    string[]? Conditions,
-    ClaimedByInput? ClaimedBy,
+    string[]? Conditions = null,
+    ClaimedByInput? ClaimedBy = null,
     EvidenceInput? Evidence = null)
 {
     public const int MaxConditions = 20;
@@ -107,7 +107,20 @@ public static class StateStatementEndpoint
         return (anchoring, new PlacedEvidence(evidence));
     }
 
-    [WolverinePost("/api/statements")]
+    [WolverinePost("/api/statements", OperationId = "stateStatement")]
+    [Tags(ApiTags.Statements)]
+    [EndpointSummary("Append a statement or a claim")]
+    [EndpointDescription("Records a party's stated position on an issue, or (with claimedBy) another party's claim about it. "
+        + "statedAt and source.publishedAt are a date (YYYY-MM-DD, the start of that UTC day) or an instant with offset, "
+        + "never in the future. Answers 201 with the statement's id and version 1. Needs an editor key.")]
+    [RequestExample("""
+        {
+          "party": "russia", "issue": "ceasefire-30-day", "stance": "conditional",
+          "speaker": "Vladimir Putin", "quote": "We are for it, but there are nuances.",
+          "statedAt": "2025-03-13", "conditions": ["verification of the ceasefire"],
+          "source": { "outlet": "Reuters", "url": "https://example.org/story", "publishedAt": "2025-03-13T18:00:00Z" }
+        }
+        """)]
     public static (Created<StatementAppended>, IStartStream) Post(StateStatement command, PlacedEvidence evidence)
     {
         var stated = new PositionStated(Guid.CreateVersion7(), command.ToContent(evidence.Value));

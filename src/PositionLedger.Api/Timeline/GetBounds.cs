@@ -11,7 +11,10 @@ public sealed record TimelineBounds(string? First, string? Last);
 
 public static class GetBoundsEndpoint
 {
-    [WolverineGet("/api/timeline/bounds")]
+    [WolverineGet("/api/timeline/bounds", OperationId = "getTimelineBounds")]
+    [Tags(ApiTags.Timeline)]
+    [EndpointSummary("The span of dates the ledger covers")]
+    [EndpointDescription("The dates of the first and the last current statement (null when there are none), e.g. for a date slider.")]
     public static async Task<Ok<TimelineBounds>> Get(NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
     {
         // Two index probes at the ends of (stated_at, statement_seq).

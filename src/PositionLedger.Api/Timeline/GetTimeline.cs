@@ -24,7 +24,23 @@ public static class GetTimelineEndpoint
 {
     public const int MaxLimit = 500;
 
-    [WolverineGet("/api/timeline")]
+    [WolverineGet("/api/timeline", OperationId = "getTimeline")]
+    [Tags(ApiTags.Timeline)]
+    [EndpointSummary("Statements in the order they were made")]
+    [EndpointDescription("Statements and claims in statedAt order, as known at knownAt, optionally of one party and one issue "
+        + "and within [from, to]. A page ends with next, a cursor for the following page that pins knownAt, so paging "
+        + "never skips or repeats an item while editors keep writing.")]
+    [Parameter("party", "Only this party's statements (its slug).", Example = "russia")]
+    [Parameter("issue", "Only statements on this issue (its slug).")]
+    [Parameter("from", "Only statements made at or after this moment.", Value = ParameterValue.DateOrInstant)]
+    [Parameter("to", "Only statements made up to this moment; a date means through the end of that UTC day.",
+        Value = ParameterValue.DateOrInstant)]
+    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
+        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
+    [Parameter("limit", "Items per page; default 100.",
+        Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]
+    [Parameter("after", "The next value of the previous page.")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after, string? evidence,
         NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
