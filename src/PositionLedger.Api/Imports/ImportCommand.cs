@@ -55,7 +55,8 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             async Task<bool> ImportBatch()
             {
                 await using var session = store.QuerySession();
-                var errors = await StatementImport.ValidateAsync(batch, session, validator, CancellationToken.None);
+                var errors = await StatementImport.ValidateAsync(
+                    batch, session, validator, host.Services.GetRequiredService<PositionLedger.Sources.SourceTexts>(), CancellationToken.None);
                 if (errors.Count > 0)
                 {
                     failed = true;

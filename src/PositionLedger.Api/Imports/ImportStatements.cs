@@ -232,12 +232,14 @@ public static class StatementImport
     }
 
     /// <summary>Validates every line as POST /api/statements would; the errors are keyed "line N.field".</summary>
-    public static async Task<Dictionary<string, string[]>> ValidateAsync(IReadOnlyList<ImportLine> lines, IQuerySession session, StateStatement.Validator validator, CancellationToken ct)
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(
+        IReadOnlyList<ImportLine> lines, IQuerySession session, StateStatement.Validator validator, PositionLedger.Sources.SourceTexts texts,
+        CancellationToken ct)
     {
         var parties = (await session.Query<Party>().Select(p => p.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var sources = await PositionLedger.Sources.EvidenceAnchoring.LoadAsync(
-            session, lines.Select(l => l.Statement?.Evidence).OfType<PositionLedger.Sources.EvidenceInput>(), ct);
+            texts, session, lines.Select(l => l.Statement?.Evidence).OfType<PositionLedger.Sources.EvidenceInput>(), ct);
         var errors = new Dictionary<string, string[]>();
         var seen = new HashSet<Guid>();
         foreach (var line in lines)
@@ -371,7 +373,8 @@ public static class ImportStatementsEndpoint
     [RequestExample(ImportBodyAttribute.ExampleLine + "\n", MediaType = "application/x-ndjson")]
     [RequestExample("[" + ImportBodyAttribute.ExampleLine + "]")]
     public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
-        HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, StateStatement.Validator validator, CancellationToken ct)
+        HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, StateStatement.Validator validator,
+        PositionLedger.Sources.SourceTexts texts, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/x-ndjson" or "application/json"))
@@ -392,7 +395,7 @@ public static class ImportStatementsEndpoint
         }
         if (lines.Count == 0) return TypedResults.Problem(Problems.Invalid("body", "The batch holds no statements."));
 
-        var errors = await StatementImport.ValidateAsync(lines, session, validator, ct);
+        var errors = await StatementImport.ValidateAsync(lines, session, validator, texts, ct);
         if (errors.Count > 0)
         {
             var problem = Problems.Invalid(errors);

@@ -32,6 +32,7 @@ public static class Seeder
         await using var session = store.LightweightSession();
         session.LastModifiedBy = "seed";
         var references = new StatementReferences();
+        var texts = new SourceTexts();
         foreach (var file in files)
         {
             progress($"Reading {Path.GetFileName(file)}");
@@ -90,7 +91,7 @@ public static class Seeder
                 if (command.Source is null) command = command with { Source = defaultSource };
                 Ensure(Problems.Check(validator, command), file, $"statement {number} ({id})");
                 Ensure(await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct), file, $"statement {number} ({id})");
-                var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(session, command.Evidence, ct);
+                var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(texts, session, command.Evidence, ct);
                 Ensure(anchoring, file, $"statement {number} ({id})");
                 if (await session.Events.FetchStreamStateAsync(id.ToString(), ct) is not null) { present++; continue; }
                 session.Events.StartStream<Statement>(id.ToString(), new PositionStated(id, command.ToContent(evidence)));

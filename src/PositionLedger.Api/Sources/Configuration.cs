@@ -6,7 +6,7 @@ namespace PositionLedger.Sources;
 public static class Configuration
 {
     public static IServiceCollection AddSources(this IServiceCollection services) =>
-        services.AddSingleton<RegisterSource.Validator>();
+        services.AddSingleton<RegisterSource.Validator>().AddSingleton<SourceTexts>();
 
     public static StoreOptions AddSources(this StoreOptions options)
     {

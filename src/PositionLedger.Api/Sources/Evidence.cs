@@ -85,22 +85,18 @@ public static class EvidenceAnchoring
 {
     /// <summary>The evidence with every anchor complete, or a 400 naming the anchor that cannot be placed and why.</summary>
     public static async Task<(ProblemDetails Problem, Evidence? Evidence)> PlaceAsync(
-        IQuerySession session, EvidenceInput? input, CancellationToken ct)
+        SourceTexts texts, IQuerySession session, EvidenceInput? input, CancellationToken ct)
     {
         if (input is null) return (Wolverine.Http.WolverineContinue.NoProblems, null);
-        var sources = await LoadAsync(session, [input], ct);
+        var sources = await LoadAsync(texts, session, [input], ct);
         var (evidence, field, problem) = Place(sources, input);
         return evidence is null ? (Problems.Invalid(field!, problem!), null) : (Wolverine.Http.WolverineContinue.NoProblems, evidence);
     }
 
     /// <summary>The sources that evidence names, by id, in one query (an import places many statements' anchors).</summary>
-    public static async Task<IReadOnlyDictionary<string, ArchivedSource>> LoadAsync(
-        IQuerySession session, IEnumerable<EvidenceInput> inputs, CancellationToken ct)
-    {
-        var ids = inputs.SelectMany(e => e.Anchors ?? []).Select(a => a.Source!).Distinct().ToArray();
-        return ids.Length == 0 ? new Dictionary<string, ArchivedSource>()
-            : (await session.LoadManyAsync<ArchivedSource>(ct, ids)).ToDictionary(s => s.Id);
-    }
+    public static Task<IReadOnlyDictionary<string, ArchivedSource>> LoadAsync(
+        SourceTexts texts, IQuerySession session, IEnumerable<EvidenceInput> inputs, CancellationToken ct) =>
+        texts.LoadAsync(session, inputs.SelectMany(e => e.Anchors ?? []).Select(a => a.Source!), ct);
 
     /// <summary>The evidence placed, or the field (<c>evidence.anchors[0].exact</c>) that cannot be and why.</summary>
     public static (Evidence? Evidence, string? Field, string? Problem) Place(IReadOnlyDictionary<string, ArchivedSource> sources, EvidenceInput input)

@@ -95,7 +95,7 @@ public static class CorrectStatementEndpoint
     /// <summary>Every check, in order, and the decision: the event to append once nothing stands in its way.</summary>
     public static async Task<(ProblemDetails, StatementCorrected?)> ValidateAsync(
         string id, CorrectStatement command, IEventStream<Statement>? stream, IDocumentSession session,
-        StateStatement.Validator statementRules, StatementReferences references, CancellationToken ct)
+        StateStatement.Validator statementRules, StatementReferences references, SourceTexts texts, CancellationToken ct)
     {
         if (stream?.Aggregate is not { } statement) return (Problems.NotFound($"No statement '{id}' exists."), null);
         var problem = Problems.Check(Validator, command);
@@ -108,7 +108,7 @@ public static class CorrectStatementEndpoint
         var corrected = command.AppliedTo(statement.Content);
         problem = Problems.Check(statementRules, corrected);
         if (problem.IsProblem()) return (problem, null);
-        var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(session, corrected.Evidence, ct);
+        var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(texts, session, corrected.Evidence, ct);
         if (anchoring.IsProblem()) return (anchoring, null);
         var correction = Decide(statement, command, evidence);
         if (correction.ChangedFields.Length == 0)

@@ -97,13 +97,14 @@ public sealed record StateStatement(
 public static class StateStatementEndpoint
 {
     public static async Task<(ProblemDetails, PlacedEvidence?)> ValidateAsync(
-        StateStatement command, StateStatement.Validator validator, StatementReferences references, IQuerySession session, CancellationToken ct)
+        StateStatement command, StateStatement.Validator validator, StatementReferences references, SourceTexts texts, IQuerySession session,
+        CancellationToken ct)
     {
         var problem = Problems.Check(validator, command);
         if (problem.IsProblem()) return (problem, null);
         problem = await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct);
         if (problem.IsProblem()) return (problem, null);
-        var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(session, command.Evidence, ct);
+        var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(texts, session, command.Evidence, ct);
         return (anchoring, new PlacedEvidence(evidence));
     }
 
