@@ -129,7 +129,8 @@ public static class PositionLedgerApp
             {
                 // Notice a dead node within seconds, so its projections move to a live one well within 30 s.
                 options.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(2);
-                options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("PositionLedger:StaleNodeSeconds", 10));
+                options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(
+                    builder.Configuration.GetValue("PositionLedger:StaleNodeSeconds", 10));
                 options.Durability.NodeReassignmentPollingTime = TimeSpan.FromSeconds(2);
                 options.Durability.CheckAssignmentPeriod = TimeSpan.FromSeconds(5);
             }
@@ -161,7 +162,9 @@ public static class PositionLedgerApp
 
     private static void MapEndpoints(WebApplication app)
     {
-        var readsNeedReader = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>().Value.RequireReaderForReads;
+        var readsNeedReader = app.Services
+            .GetRequiredService<Microsoft.Extensions.Options.IOptions<AuthSettings>>()
+            .Value.RequireReaderForReads;
         // One document: a literal route, so an unknown name is a plain 404 (problem details), not the generator's text.
         app.MapOpenApi("/openapi/v1.json");
         app.MapScalarApiReference("/docs", scalar => scalar.WithTitle("PositionLedger API").DisableDefaultFonts().DisableTelemetry())

@@ -26,7 +26,8 @@ public sealed class SyntheticLedger(int seed)
             "agreement", "conditions", "negotiations", "verification"];
 
     /// <summary>After <see cref="Words"/>: static fields are initialised in the order they are written.</summary>
-    public static readonly string SourceText = string.Join('\n', Enumerable.Range(0, 50).Select(line => $"Line {line}: {string.Join(' ', Words)}."));
+    public static readonly string SourceText = string.Join('\n', Enumerable.Range(0, 50)
+        .Select(line => $"Line {line}: {string.Join(' ', Words)}."));
 
     private static readonly Stance[] Stances = [.. Enum.GetValues<Stance>()];
     private static readonly DateTimeOffset Start = new(2023, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -119,7 +120,8 @@ public sealed class SyntheticLedger(int seed)
         // A direct quote is the anchored words themselves.
         if (evidence?.Kind == EvidenceKinds.DirectQuote) quote = evidence.Anchors[0].Exact;
         return new StatementContent(
-            party, Pick(Issues), stance, speaker, quote, statedAt, false, new Source("Synthetic wire", null, null), conditions, claimant, evidence);
+            party, Pick(Issues), stance, speaker, quote, statedAt, false, new Source("Synthetic wire", null, null),
+            conditions, claimant, evidence);
     }
 
     private Evidence NewEvidence()

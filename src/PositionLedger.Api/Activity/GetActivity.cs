@@ -17,12 +17,21 @@ public static class GetActivityEndpoint
         + "asynchronous projection that may trail the log by moments.")]
     [Parameter("from", "The first day.", Value = ParameterValue.Date)]
     [Parameter("to", "The last day.", Value = ParameterValue.Date)]
-    public static async Task<Results<Ok<List<DayActivity>>, ProblemHttpResult>> Get(string? from, string? to, NpgsqlDataSource db, ActivityTable table, CancellationToken ct)
+    public static async Task<Results<Ok<List<DayActivity>>, ProblemHttpResult>> Get(
+        string? from, string? to, NpgsqlDataSource db, ActivityTable table, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         DateOnly? fromDay = null, toDay = null;
-        if (from is not null) { if (DateOnly.TryParseExact(from, "yyyy-MM-dd", out var f)) fromDay = f; else errors["from"] = ["'from' must be a date YYYY-MM-DD."]; }
-        if (to is not null) { if (DateOnly.TryParseExact(to, "yyyy-MM-dd", out var t)) toDay = t; else errors["to"] = ["'to' must be a date YYYY-MM-DD."]; }
+        if (from is not null)
+        {
+            if (DateOnly.TryParseExact(from, "yyyy-MM-dd", out var f)) fromDay = f;
+            else errors["from"] = ["'from' must be a date YYYY-MM-DD."];
+        }
+        if (to is not null)
+        {
+            if (DateOnly.TryParseExact(to, "yyyy-MM-dd", out var t)) toDay = t;
+            else errors["to"] = ["'to' must be a date YYYY-MM-DD."];
+        }
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
         await using var command = db.CreateCommand(
@@ -33,7 +42,8 @@ public static class GetActivityEndpoint
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            days.Add(new DayActivity(reader.GetFieldValue<DateOnly>(0).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            days.Add(new DayActivity(
+                reader.GetFieldValue<DateOnly>(0).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                 reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
         }
         return TypedResults.Ok(days);

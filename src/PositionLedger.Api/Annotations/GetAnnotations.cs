@@ -12,7 +12,8 @@ using Wolverine.Http;
 namespace PositionLedger.Annotations;
 
 /// <summary>One anchor of an effective statement in a source: what it says, of what kind, and where.</summary>
-public sealed record AnnotationView(string StatementId, string Party, string Issue, string Stance, string? ClaimedBy, string Kind, Anchor Selector);
+public sealed record AnnotationView(
+    string StatementId, string Party, string Issue, string Stance, string? ClaimedBy, string Kind, Anchor Selector);
 
 public sealed record SourceAnnotations(string Source, IReadOnlyList<AnnotationView> Annotations);
 
@@ -35,7 +36,8 @@ public static class SourceAnnotationQueries
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var evidence = JsonSerializer.Deserialize<Evidence>(reader.GetString(reader.GetOrdinal("evidence")), JsonSerializerOptions.Web)!;
+            var evidence = JsonSerializer.Deserialize<Evidence>(
+                reader.GetString(reader.GetOrdinal("evidence")), JsonSerializerOptions.Web)!;
             foreach (var anchor in evidence.Anchors.Where(a => a.Source == sourceId))
             {
                 annotations.Add(new AnnotationView(
@@ -43,7 +45,9 @@ public static class SourceAnnotationQueries
                     reader.GetString(reader.GetOrdinal(RevisionRows.Party)),
                     reader.GetString(reader.GetOrdinal(RevisionRows.Issue)),
                     reader.GetString(reader.GetOrdinal(RevisionRows.Stance)),
-                    reader.IsDBNull(reader.GetOrdinal(RevisionRows.ClaimedBy)) ? null : reader.GetString(reader.GetOrdinal(RevisionRows.ClaimedBy)),
+                    reader.IsDBNull(reader.GetOrdinal(RevisionRows.ClaimedBy))
+                        ? null
+                        : reader.GetString(reader.GetOrdinal(RevisionRows.ClaimedBy)),
                     evidence.Kind,
                     anchor));
             }
@@ -83,7 +87,8 @@ public static class GetAnnotationsJsonLdEndpoint
         + "statement, target the source with a TextQuoteSelector and a TextPositionSelector.")]
     [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<JsonObject>(StatusCodes.Status200OK, "application/ld+json")]
-    [Microsoft.AspNetCore.Mvc.ProducesResponseType<Microsoft.AspNetCore.Mvc.ProblemDetails>(StatusCodes.Status404NotFound, "application/problem+json")]
+    [Microsoft.AspNetCore.Mvc.ProducesResponseType<Microsoft.AspNetCore.Mvc.ProblemDetails>(
+        StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(
         string id, HttpRequest request, IQuerySession session, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
     {
@@ -103,7 +108,8 @@ public static class GetAnnotationsJsonLdEndpoint
                 ["selector"] = new JsonArray(
                     new JsonObject
                     {
-                        ["type"] = "TextQuoteSelector", ["exact"] = a.Selector.Exact, ["prefix"] = a.Selector.Prefix, ["suffix"] = a.Selector.Suffix,
+                        ["type"] = "TextQuoteSelector", ["exact"] = a.Selector.Exact,
+                        ["prefix"] = a.Selector.Prefix, ["suffix"] = a.Selector.Suffix,
                     },
                     new JsonObject { ["type"] = "TextPositionSelector", ["start"] = a.Selector.Start, ["end"] = a.Selector.End }),
             },

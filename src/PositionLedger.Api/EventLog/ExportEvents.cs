@@ -19,7 +19,10 @@ public static class ExportEventsEndpoint
     /// <summary>Sequence numbers per chunk (~3 MB at the default): two chunks are read at once, each on its own connection.</summary>
     public const string ChunkSetting = "PositionLedger:ExportChunkEvents";
 
-    /// <summary>Sequence numbers per value PostgreSQL builds (up to as many lines, ~160 KB at the default): see <see cref="CopyLinesAsync"/>.</summary>
+    /// <summary>
+    /// Sequence numbers per value PostgreSQL builds (up to as many lines, ~160 KB at the default):
+    /// see <see cref="CopyLinesAsync"/>.
+    /// </summary>
     public const string SequencesPerValueSetting = "PositionLedger:ExportSequencesPerValue";
 
     private const int Readers = 2;
@@ -32,7 +35,8 @@ public static class ExportEventsEndpoint
     [Parameter("after", "Only events with a greater sequence number; default 0.", Value = ParameterValue.WholeNumber)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "application/x-ndjson")]
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Get(
-        string? after, HttpContext context, ExportDataSource exportDb, IDocumentStore store, IConfiguration configuration, CancellationToken ct)
+        string? after, HttpContext context, ExportDataSource exportDb, IDocumentStore store, IConfiguration configuration,
+        CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var afterValue = QueryValues.After(after, errors);
@@ -85,7 +89,9 @@ public static class ExportEventsEndpoint
         return TypedResults.Empty;
     }
 
-    private static async Task ReadChunksAsync(NpgsqlConnection owned, string events, List<(long After, long To)> ranges, int sequencesPerValue, int reader, ChannelWriter<Pipe> queue, CancellationToken ct)
+    private static async Task ReadChunksAsync(
+        NpgsqlConnection owned, string events, List<(long After, long To)> ranges, int sequencesPerValue, int reader,
+        ChannelWriter<Pipe> queue, CancellationToken ct)
     {
         await using var connection = owned;
         try
@@ -93,7 +99,8 @@ public static class ExportEventsEndpoint
             for (var i = reader; i < ranges.Count; i += Readers)
             {
                 // Bounded, so a reader is at most one chunk ahead of the response and memory stays flat.
-                var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, minimumSegmentSize: 64 << 10));
+                var pipe = new Pipe(new PipeOptions(
+                    pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, minimumSegmentSize: 64 << 10));
                 await queue.WriteAsync(pipe, ct);
                 try
                 {
@@ -128,9 +135,14 @@ public static class ExportEventsEndpoint
     /// aggregate's input; nothing else happens at that level), not by the aggregate's own ORDER BY:
     /// PostgreSQL 15 sorts an aggregate's input again even when the index scan gives it in order (~8% of its CPU here).
     /// </summary>
-    private static async Task CopyLinesAsync(NpgsqlConnection connection, string events, (long After, long To) range, int sequencesPerValue, PipeWriter output, CancellationToken ct)
+    private static async Task CopyLinesAsync(
+        NpgsqlConnection connection, string events, (long After, long To) range, int sequencesPerValue, PipeWriter output,
+        CancellationToken ct)
     {
-        var (after, to, step) = (range.After.ToString(CultureInfo.InvariantCulture), range.To.ToString(CultureInfo.InvariantCulture), sequencesPerValue.ToString(CultureInfo.InvariantCulture));
+        var (after, to, step) = (
+            range.After.ToString(CultureInfo.InvariantCulture),
+            range.To.ToString(CultureInfo.InvariantCulture),
+            sequencesPerValue.ToString(CultureInfo.InvariantCulture));
         var copy = $$"""
             copy (select (select string_agg(line, '')
                           from (select '{"sequence":' || seq_id || ',"type":"' || type || '","streamId":' || to_json(stream_id)

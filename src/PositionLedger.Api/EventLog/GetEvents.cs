@@ -27,7 +27,8 @@ public static class EventLogQueries
     /// Events after a sequence, in record order. Marten's tombstones (which fill the sequence numbers of
     /// failed appends) are read, so that a caller can see the log is contiguous, but never returned.
     /// </summary>
-    public static Task<IReadOnlyList<IEvent>> AfterAsync(IQuerySession session, long after, int limit, bool withTombstones, CancellationToken ct)
+    public static Task<IReadOnlyList<IEvent>> AfterAsync(
+        IQuerySession session, long after, int limit, bool withTombstones, CancellationToken ct)
     {
         var events = session.Events.QueryAllRawEvents().Where(e => e.Sequence > after);
         if (!withTombstones) events = events.Where(e => e.StreamKey != Tombstone.StreamKey);
@@ -50,7 +51,8 @@ public static class GetEventsEndpoint
     [Parameter("after", "Only events with a greater sequence number; default 0, the start of the log.",
         Value = ParameterValue.WholeNumber, Example = "0")]
     [Parameter("limit", "Most events to return; default 100.", Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit)]
-    public static async Task<Results<Ok<List<EventView>>, ProblemHttpResult>> Get(string? after, string? limit, IQuerySession session, CancellationToken ct)
+    public static async Task<Results<Ok<List<EventView>>, ProblemHttpResult>> Get(
+        string? after, string? limit, IQuerySession session, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         var afterValue = QueryValues.After(after, errors);

@@ -31,7 +31,8 @@ public static class LiveEventsEndpoint
     [Parameter("after", "Start after this sequence number; default: what comes next.", Value = ParameterValue.WholeNumber)]
     [Parameter("Last-Event-ID", "As after, sent by an EventSource that reconnects.", InHeader = true, Value = ParameterValue.WholeNumber)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "text/event-stream")]
-    public static async Task<IResult> Get(string? after, HttpContext context, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+    public static async Task<IResult> Get(
+        string? after, HttpContext context, IDocumentStore store, TimeProvider clock, CancellationToken ct)
     {
         var resumeFrom = after ?? context.Request.Headers["Last-Event-ID"].FirstOrDefault();
         long start;
@@ -66,7 +67,10 @@ public static class LiveEventsEndpoint
                     }
                     last = e.Sequence;
                     if (EventLogQueries.IsTombstone(e)) continue;
-                    yield return new SseItem<object>(EventView.Of(e), e.EventTypeName) { EventId = e.Sequence.ToString(CultureInfo.InvariantCulture) };
+                    yield return new SseItem<object>(EventView.Of(e), e.EventTypeName)
+                    {
+                        EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
+                    };
                 }
                 if (caughtUp)
                 {

@@ -56,7 +56,8 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
             {
                 await using var session = store.QuerySession();
                 var errors = await StatementImport.ValidateAsync(
-                    batch, session, validator, host.Services.GetRequiredService<PositionLedger.Sources.SourceTexts>(), CancellationToken.None);
+                    batch, session, validator, host.Services.GetRequiredService<PositionLedger.Sources.SourceTexts>(),
+                    CancellationToken.None);
                 if (errors.Count > 0)
                 {
                     failed = true;

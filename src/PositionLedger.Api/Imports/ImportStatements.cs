@@ -40,7 +40,8 @@ public static class StatementImport
 
     private static readonly JsonSerializerOptions Json = JsonInput.Strict;
 
-    public static async IAsyncEnumerable<ImportLine> ReadAsync(Stream body, bool isJsonArray, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<ImportLine> ReadAsync(
+        Stream body, bool isJsonArray, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         if (isJsonArray)
         {
@@ -77,7 +78,8 @@ public static class StatementImport
     /// A JSON array, element by element as bytes: each element is read exactly as an NDJSON line is (so both
     /// framings refuse the same things), and a syntax error is named by the element it breaks.
     /// </summary>
-    private static async IAsyncEnumerable<ImportLine> ReadArrayAsync(Stream body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<ImportLine> ReadArrayAsync(
+        Stream body, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         var pipe = PipeReader.Create(body);
         var scan = new ArrayScan();
@@ -160,7 +162,8 @@ public static class StatementImport
             {
                 // Utf8JsonReader refuses invalid UTF-8 too; say so as the NDJSON path does.
                 var message = closed ? "Nothing may follow the array."
-                    : ex.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) ? NotUtf8 : JsonProblems.Describe(ex.Message, "body");
+                    : ex.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) ? NotUtf8
+                    : JsonProblems.Describe(ex.Message, "body");
                 Fail(lines, Elements + 1, message);
             }
             return consumed;
@@ -187,7 +190,8 @@ public static class StatementImport
         }
         catch (JsonException ex) when (ex.Path is null or "$")
         {
-            return new ImportLine(line, null, null, text.TrimStart(" \t"u8).StartsWith("{"u8) ? JsonProblems.Describe(ex.Message, "body") : NotAnObject);
+            return new ImportLine(line, null, null,
+                text.TrimStart(" \t"u8).StartsWith("{"u8) ? JsonProblems.Describe(ex.Message, "body") : NotAnObject);
         }
     }
 
@@ -233,8 +237,8 @@ public static class StatementImport
 
     /// <summary>Validates every line as POST /api/statements would; the errors are keyed "line N.field".</summary>
     public static async Task<Dictionary<string, string[]>> ValidateAsync(
-        IReadOnlyList<ImportLine> lines, IQuerySession session, StateStatement.Validator validator, PositionLedger.Sources.SourceTexts texts,
-        CancellationToken ct)
+        IReadOnlyList<ImportLine> lines, IQuerySession session, StateStatement.Validator validator,
+        PositionLedger.Sources.SourceTexts texts, CancellationToken ct)
     {
         var parties = (await session.Query<Party>().Select(p => p.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
@@ -246,14 +250,19 @@ public static class StatementImport
         {
             if (errors.Count >= MaxReportedErrors) break;
             if (line.Error is not null) { errors[line.ErrorKey] = [line.Error]; continue; }
-            if (line.Id is { } id && !seen.Add(id)) { errors[$"line {line.Line}.id"] = ["The same id appears twice in this batch."]; continue; }
+            if (line.Id is { } id && !seen.Add(id))
+            {
+                errors[$"line {line.Line}.id"] = ["The same id appears twice in this batch."];
+                continue;
+            }
             var result = validator.Validate(line.Statement!);
             foreach (var failure in result.Errors) Add(errors, $"line {line.Line}.{failure.PropertyName}", failure.ErrorMessage);
             if (!result.IsValid) continue;
             var s = line.Statement!;
             if (!parties.Contains(s.Party!)) Add(errors, $"line {line.Line}.party", $"No party '{s.Party}' is registered.");
             if (!issues.Contains(s.Issue!)) Add(errors, $"line {line.Line}.issue", $"No issue '{s.Issue}' is open.");
-            if (s.ClaimedBy?.Party is { } by && !parties.Contains(by)) Add(errors, $"line {line.Line}.claimedBy.party", $"No party '{by}' is registered.");
+            if (s.ClaimedBy?.Party is { } by && !parties.Contains(by))
+                Add(errors, $"line {line.Line}.claimedBy.party", $"No party '{by}' is registered.");
             if (s.Evidence is not null)
             {
                 var (evidence, field, problem) = PositionLedger.Sources.EvidenceAnchoring.Place(sources, s.Evidence);
@@ -272,7 +281,9 @@ public static class StatementImport
     /// Every event carries who imported it, the request's correlation id and idempotency key, as an
     /// append through a session would.
     /// </summary>
-    public static async Task<ImportReport> AppendAsync(IReadOnlyList<ImportLine> lines, ImportStamp stamp, BulkAppend append, NpgsqlDataSource db, string eventSchema, CancellationToken ct)
+    public static async Task<ImportReport> AppendAsync(
+        IReadOnlyList<ImportLine> lines, ImportStamp stamp, BulkAppend append, NpgsqlDataSource db, string eventSchema,
+        CancellationToken ct)
     {
         var ids = lines.Select(l => l.Id ?? stamp.IdFor(l.Line) ?? Guid.CreateVersion7()).ToArray();
         // Ids that may already be there: those given, and all of a keyed import's (a retry of one that died).
@@ -352,7 +363,11 @@ public sealed class ImportBodyAttribute : RequestBodyAttribute
             ["application/x-ndjson"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
             ["application/json"] = new()
             {
-                Schema = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(nameof(StateStatement), document) },
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Items = new OpenApiSchemaReference(nameof(StateStatement), document),
+                },
             },
         },
     };
@@ -379,7 +394,10 @@ public static class ImportStatementsEndpoint
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/x-ndjson" or "application/json"))
         {
-            return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["Content-Type"] = ["Send application/x-ndjson or a JSON array as application/json."] })
+            return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>
+            {
+                ["Content-Type"] = ["Send application/x-ndjson or a JSON array as application/json."],
+            })
             {
                 Status = StatusCodes.Status415UnsupportedMediaType,
                 Title = "Unsupported media type",
@@ -390,7 +408,8 @@ public static class ImportStatementsEndpoint
         await foreach (var line in StatementImport.ReadAsync(request.Body, mediaType == "application/json", ct))
         {
             if (lines.Count == StatementImport.MaxLines)
-                return TypedResults.Problem(Problems.Invalid("body", $"A batch holds at most {StatementImport.MaxLines} statements; split the archive."));
+                return TypedResults.Problem(Problems.Invalid(
+                    "body", $"A batch holds at most {StatementImport.MaxLines} statements; split the archive."));
             lines.Add(line);
         }
         if (lines.Count == 0) return TypedResults.Problem(Problems.Invalid("body", "The batch holds no statements."));
@@ -399,11 +418,13 @@ public static class ImportStatementsEndpoint
         if (errors.Count > 0)
         {
             var problem = Problems.Invalid(errors);
-            problem.Detail = $"{errors.Keys.Select(k => k.Split('.')[0]).Distinct().Count()} of {lines.Count} lines are invalid; nothing was appended.";
+            problem.Detail =
+                $"{errors.Keys.Select(k => k.Split('.')[0]).Distinct().Count()} of {lines.Count} lines are invalid; nothing was appended.";
             return TypedResults.Problem(problem);
         }
         // One bulk append: the whole batch or nothing.
         await append.RecoverAsync(ct);
-        return TypedResults.Ok(await StatementImport.AppendAsync(lines, ImportStamp.Of(request.HttpContext), append, db, session.DocumentStore.Options.Events.DatabaseSchemaName, ct));
+        return TypedResults.Ok(await StatementImport.AppendAsync(
+            lines, ImportStamp.Of(request.HttpContext), append, db, session.DocumentStore.Options.Events.DatabaseSchemaName, ct));
     }
 }

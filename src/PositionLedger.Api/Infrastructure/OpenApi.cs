@@ -260,7 +260,9 @@ public static class OpenApi
     public static void DropUntypedResults(HttpChain chain) =>
         chain.Finally(endpoint =>
         {
-            foreach (var produces in endpoint.Metadata.OfType<IProducesResponseTypeMetadata>().Where(m => m.Type == typeof(IResult)).ToList())
+            foreach (var produces in endpoint.Metadata.OfType<IProducesResponseTypeMetadata>()
+                .Where(m => m.Type == typeof(IResult))
+                .ToList())
                 endpoint.Metadata.Remove(produces);
         });
 }

@@ -36,7 +36,8 @@ public sealed class ExceptionProblems(IProblemDetailsService problems) : IExcept
         if (status == 503) context.Response.Headers.RetryAfter = "5";
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = status, Detail = detail };
         if (status is 413 or 400) problem.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [detail] };
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
+        return await problems.TryWriteAsync(
+            new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
     }
 
     public static bool IsDatabaseUnavailable(Exception exception)
@@ -44,7 +45,13 @@ public sealed class ExceptionProblems(IProblemDetailsService problems) : IExcept
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is NpgsqlException { IsTransient: true } or SocketException or TimeoutException) return true;
-            if (e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.CrashShutdown }) return true;
+            if (e is PostgresException
+                {
+                    SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.CrashShutdown,
+                })
+            {
+                return true;
+            }
             if (e is AggregateException { InnerExceptions.Count: > 0 } many && many.InnerExceptions.All(IsDatabaseUnavailable)) return true;
         }
         return false;
@@ -91,7 +98,8 @@ public static partial class JsonProblems
         if (problem.Title != "Invalid JSON format" || problem.Detail is not { } detail) return;
         var field = FieldOf(detail, path: null);
         problem.Title = "The request is invalid";
-        var body = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+        var body = context.HttpContext.GetEndpoint()?.Metadata
+            .GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
         problem.Detail = Describe(detail, field, body);
         problem.Extensions.Remove("lineNumber");
         problem.Extensions.Remove("bytePositionInLine");
@@ -181,7 +189,8 @@ public static partial class JsonProblems
         var named = UnmappedPattern().Match(message) is { Success: true } unmapped ? unmapped.Groups["name"].Value
             : DuplicatePattern().Match(message) is { Success: true } duplicate ? duplicate.Groups["name"].Value : null;
         if (named is not null)
-            return field.Length == 0 || field == named || field.EndsWith("." + named, StringComparison.Ordinal) ? (field.Length == 0 ? named : field)
+            return field.Length == 0 || field == named || field.EndsWith("." + named, StringComparison.Ordinal)
+                ? (field.Length == 0 ? named : field)
                 : $"{field}.{named}";
         return field.Length > 0 ? field : "body";
     }

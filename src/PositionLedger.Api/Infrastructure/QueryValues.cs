@@ -8,7 +8,8 @@ public static class QueryValues
     public static int Limit(string? text, int fallback, int max, IDictionary<string, string[]> errors)
     {
         if (text is null) return fallback;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 && limit <= max) return limit;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 && limit <= max)
+            return limit;
         errors["limit"] = [$"'limit' must be a whole number from 1 to {max}."];
         return fallback;
     }

@@ -34,7 +34,8 @@ public static partial class Rules
         .MaximumLength(maxLength)
         .Clean(prose);
 
-    public static IRuleBuilderOptions<T, string?> OptionalText<T>(this IRuleBuilder<T, string?> rule, int maxLength, bool prose = false) => rule
+    public static IRuleBuilderOptions<T, string?> OptionalText<T>(
+        this IRuleBuilder<T, string?> rule, int maxLength, bool prose = false) => rule
         .MaximumLength(maxLength)
         .Clean(prose);
 
@@ -51,7 +52,9 @@ public static partial class Rules
     public static IRuleBuilderOptions<T, string?> HttpUrl<T>(this IRuleBuilder<T, string?> rule) => rule
         .MaximumLength(2000)
         .Clean(prose: false)
-        .Must(s => s is null || (Uri.TryCreate(s, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        .Must(s => s is null
+            || (Uri.TryCreate(s, UriKind.Absolute, out var uri)
+                && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
         .WithMessage("'{PropertyName}' must be an absolute http or https URL.");
 }
 
@@ -85,7 +88,9 @@ internal static class ValidationNaming
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void UseJsonNames()
     {
-        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
-        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) =>
+            member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) =>
+            member is null ? null : System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(member.Name);
     }
 }

@@ -47,6 +47,7 @@ public static class RegisterPartyEndpoint
     {
         var registered = command.Registered();
         var party = Party.From(registered);
-        return (TypedResults.Created($"/api/parties/{party.Id}", party), MartenOps.StartStream<Party>(Party.StreamKey(party.Id), registered));
+        return (TypedResults.Created($"/api/parties/{party.Id}", party),
+            MartenOps.StartStream<Party>(Party.StreamKey(party.Id), registered));
     }
 }

@@ -3,7 +3,10 @@ using Spectre.Console;
 
 namespace PositionLedger.Revisions;
 
-[Description("Rebuilds the bitemporal revision table from the event log into a new table and swaps it in (reads go on; appends wait only for the swap)", Name = "rebuild-revisions")]
+[Description(
+    "Rebuilds the bitemporal revision table from the event log into a new table and swaps it in" +
+    " (reads go on; appends wait only for the swap)",
+    Name = "rebuild-revisions")]
 public sealed class RebuildCommand : JasperFxAsyncCommand<NetCoreInput>
 {
     public override async Task<bool> Execute(NetCoreInput input)

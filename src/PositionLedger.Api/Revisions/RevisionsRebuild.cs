@@ -26,7 +26,8 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
 
     /// <param name="Phases">How long each phase took: writing the rows, building the indexes, vacuuming, the swap.</param>
     /// <param name="ThroughSequence">The last event sequence the snapshot saw; later ones were caught up at the swap.</param>
-    public sealed record Report(long ThroughSequence, long Revisions, long CaughtUp, TimeSpan Elapsed, IReadOnlyDictionary<string, TimeSpan> Phases);
+    public sealed record Report(
+        long ThroughSequence, long Revisions, long CaughtUp, TimeSpan Elapsed, IReadOnlyDictionary<string, TimeSpan> Phases);
 
     public async Task<Report> RunAsync(IProgress<long>? progress, CancellationToken ct)
     {
@@ -113,7 +114,10 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         return revisions;
     }
 
-    /// <summary>The live table's own indexes and primary key (as the schema migration made them), on the new table under temporary names.</summary>
+    /// <summary>
+    /// The live table's own indexes and primary key (as the schema migration made them), on the new table under
+    /// temporary names.
+    /// </summary>
     private async Task BuildIndexesAsync(string live, string shadow, CancellationToken ct)
     {
         var statements = new List<string>();
@@ -154,7 +158,8 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     /// Under a lock that stops appends (not reads): the events the snapshot did not see are applied to the new
     /// table by the projection itself, then the new table takes the old one's place and names.
     /// </summary>
-    private async Task<long> SwapAsync(string live, string shadow, string name, long last, List<(long From, long To)> unseen, CancellationToken ct)
+    private async Task<long> SwapAsync(
+        string live, string shadow, string name, long last, List<(long From, long To)> unseen, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);

@@ -168,7 +168,10 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
             rows.Select(r => r.RecordedTo).ToArray(),
             rows.Select(r => r.RecordedToSeq).ToArray(),
             rows.Select(r => r.Content.EvidenceKind).ToArray(),
-            rows.Select(r => r.Content.Evidence is null ? null : JsonSerializer.Serialize(r.Content.Evidence, JsonSerializerOptions.Web)).ToArray());
+            rows.Select(r => r.Content.Evidence is null
+                    ? null
+                    : JsonSerializer.Serialize(r.Content.Evidence, JsonSerializerOptions.Web))
+                .ToArray());
 
     /// <summary>One revision: valid in record time from recordedFrom until (when closed) recordedTo.</summary>
     public sealed class Row(

@@ -22,7 +22,8 @@ public sealed class SeedCommand : JasperFxAsyncCommand<SeedInput>
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         try
         {
-            var report = await Seeder.SeedAsync(store, input.Directory, clock, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), CancellationToken.None);
+            var report = await Seeder.SeedAsync(
+                store, input.Directory, clock, m => AnsiConsole.MarkupLineInterpolated($"[grey]{m}[/]"), CancellationToken.None);
             AnsiConsole.MarkupLineInterpolated(
                 $"[green]Seeded[/] {report.Sources} sources, {report.Parties} parties, {report.Issues} issues, {report.Statements} statements; {report.AlreadyPresent} already present.");
             return true;

@@ -23,7 +23,8 @@ public static class Seeder
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
     };
 
-    public static async Task<SeedReport> SeedAsync(IDocumentStore store, string directory, TimeProvider clock, Action<string> progress, CancellationToken ct)
+    public static async Task<SeedReport> SeedAsync(
+        IDocumentStore store, string directory, TimeProvider clock, Action<string> progress, CancellationToken ct)
     {
         var files = Directory.GetFiles(directory, "*.json").Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0) throw new SeedException($"No *.json seed files in '{directory}'.");
@@ -69,7 +70,8 @@ public static class Seeder
                 if (await session.LoadAsync<ArchivedSource>(command.Id!, ct) is { } archived)
                 {
                     if (archived.Sha256 != command.Registered().Sha256)
-                        throw new SeedException($"{file}: source {command.Id} is archived with another text; a changed text is a new source (a new id).");
+                        throw new SeedException(
+                            $"{file}: source {command.Id} is archived with another text; a changed text is a new source (a new id).");
                     present++;
                     continue;
                 }
@@ -85,12 +87,15 @@ public static class Seeder
             {
                 number++;
                 var item = node!.AsObject().DeepClone().AsObject();
-                if (!Guid.TryParse(item["id"]?.GetValue<string>(), out var id)) throw new SeedException($"{file}: statement {number} needs an 'id' (a GUID).");
+                if (!Guid.TryParse(item["id"]?.GetValue<string>(), out var id))
+                    throw new SeedException($"{file}: statement {number} needs an 'id' (a GUID).");
                 item.Remove("id");
                 var command = item.Deserialize<StateStatement>(Json)!;
                 if (command.Source is null) command = command with { Source = defaultSource };
                 Ensure(Problems.Check(validator, command), file, $"statement {number} ({id})");
-                Ensure(await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct), file, $"statement {number} ({id})");
+                Ensure(
+                    await references.CheckAsync(session, command.Party!, command.Issue!, command.ClaimedBy?.Party, ct),
+                    file, $"statement {number} ({id})");
                 var (anchoring, evidence) = await EvidenceAnchoring.PlaceAsync(texts, session, command.Evidence, ct);
                 Ensure(anchoring, file, $"statement {number} ({id})");
                 if (await session.Events.FetchStreamStateAsync(id.ToString(), ct) is not null) { present++; continue; }

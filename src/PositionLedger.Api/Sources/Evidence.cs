@@ -99,7 +99,8 @@ public static class EvidenceAnchoring
         texts.LoadAsync(session, inputs.SelectMany(e => e.Anchors ?? []).Select(a => a.Source!), ct);
 
     /// <summary>The evidence placed, or the field (<c>evidence.anchors[0].exact</c>) that cannot be and why.</summary>
-    public static (Evidence? Evidence, string? Field, string? Problem) Place(IReadOnlyDictionary<string, ArchivedSource> sources, EvidenceInput input)
+    public static (Evidence? Evidence, string? Field, string? Problem) Place(
+        IReadOnlyDictionary<string, ArchivedSource> sources, EvidenceInput input)
     {
         var anchors = input.Anchors!;
         var placed = new Anchor[anchors.Length];

@@ -17,7 +17,8 @@ public sealed class SourceTexts
     private long _chars;
 
     /// <summary>The sources of these ids that are registered, by id.</summary>
-    public async Task<IReadOnlyDictionary<string, ArchivedSource>> LoadAsync(IQuerySession session, IEnumerable<string> ids, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<string, ArchivedSource>> LoadAsync(
+        IQuerySession session, IEnumerable<string> ids, CancellationToken ct)
     {
         var found = new Dictionary<string, ArchivedSource>(StringComparer.Ordinal);
         var missing = new List<string>();

@@ -42,13 +42,17 @@ public static class GetChangesEndpoint
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
-        if (await session.LoadAsync<Party>(party, ct) is null) return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
+        if (await session.LoadAsync<Party>(party, ct) is null)
+            return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
-        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds)).GetValueOrDefault(party) ?? [];
-        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds)).GetValueOrDefault(party) ?? [];
+        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds))
+            .GetValueOrDefault(party) ?? [];
+        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds))
+            .GetValueOrDefault(party) ?? [];
         var changes = issues.Order(StringComparer.Ordinal)
-            .Select(issue => new StanceChange(issue, then.SingleOrDefault(s => s.Issue == issue), now.SingleOrDefault(s => s.Issue == issue)))
+            .Select(issue => new StanceChange(
+                issue, then.SingleOrDefault(s => s.Issue == issue), now.SingleOrDefault(s => s.Issue == issue)))
             .Where(c => c.Before?.Stance != c.After?.Stance)
             .ToList();
         return TypedResults.Ok(changes);

@@ -19,7 +19,8 @@ public sealed class StanceInput : NetCoreInput
     [Description("Record time: what the ledger knew then; default now")]
     public string? KnownAtFlag { get; set; }
 
-    [Description("Only statements of these evidence kinds, comma-separated (direct-quote, paraphrase, reported-act, inference, unanchored)")]
+    [Description("Only statements of these evidence kinds, comma-separated" +
+        " (direct-quote, paraphrase, reported-act, inference, unanchored)")]
     public string? EvidenceFlag { get; set; }
 }
 

@@ -54,7 +54,8 @@ public static class StanceQueries
         StanceDataSource db, RevisionTable table, string[] parties, string[] issues,
         DateTimeOffset asOf, DateTimeOffset knownAt, CancellationToken ct, string[]? evidenceKinds = null)
     {
-        await using var command = db.Value.CreateCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        await using var command = db.Value.CreateCommand(
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issues", issues);
         command.Parameters.AddWithValue("as_of", asOf.ToUniversalTime());

@@ -146,7 +146,8 @@ public static class CorrectStatementEndpoint
         if (now.Source != was.Source) changed.Add("source");
         if (!now.Conditions.SequenceEqual(was.Conditions)) changed.Add("conditions");
         if (now.ClaimedBy != was.ClaimedBy) changed.Add("claimedBy");
-        if (now.Evidence is null != was.Evidence is null || (now.Evidence is not null && !now.Evidence.SameAs(was.Evidence))) changed.Add("evidence");
+        if (now.Evidence is null != was.Evidence is null || (now.Evidence is not null && !now.Evidence.SameAs(was.Evidence)))
+            changed.Add("evidence");
         return new StatementCorrected(Guid.Parse(current.Id), now, [.. changed], command.Reason!);
     }
 }

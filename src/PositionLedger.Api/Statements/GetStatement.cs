@@ -80,7 +80,9 @@ public static class GetStatementEndpoint
     [Parameter("id", "The statement's id (a GUID).")]
     public static async Task<Results<Ok<StatementView>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct)
     {
-        var statement = Guid.TryParse(id, out var guid) ? await session.Events.AggregateStreamAsync<Statement>(guid.ToString(), token: ct) : null;
+        var statement = Guid.TryParse(id, out var guid)
+            ? await session.Events.AggregateStreamAsync<Statement>(guid.ToString(), token: ct)
+            : null;
         if (statement is null) return TypedResults.Problem(Problems.NotFound($"No statement '{id}' exists."));
         return TypedResults.Ok(StatementView.Of(statement));
     }

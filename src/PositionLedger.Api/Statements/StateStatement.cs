@@ -46,7 +46,8 @@ public sealed record StateStatement(
             RuleFor(c => c.Quote).Text(Rules.TextMaxLength, prose: true).When(c => c.Evidence is null || c.Quote is not null);
             RuleFor(c => c.Evidence).SetValidator(new EvidenceInput.Validator()!);
             RuleFor(c => c.Quote).Equal(c => c.Evidence!.Anchors![0].Exact)
-                .When(c => c.Quote is not null && c.Evidence?.Kind == EvidenceKinds.DirectQuote && c.Evidence.Anchors is [{ Exact: not null }, ..])
+                .When(c => c.Quote is not null && c.Evidence?.Kind == EvidenceKinds.DirectQuote
+                    && c.Evidence.Anchors is [{ Exact: not null }, ..])
                 .WithMessage("A direct quote's 'quote' must be its first anchor's 'exact' (or leave 'quote' out).");
             RuleFor(c => c.StatedAt).NotEmpty().Instant(clock);
             RuleFor(c => c.Source).NotNull().SetValidator(new SourceValidator(clock)!);
@@ -97,8 +98,8 @@ public sealed record StateStatement(
 public static class StateStatementEndpoint
 {
     public static async Task<(ProblemDetails, PlacedEvidence?)> ValidateAsync(
-        StateStatement command, StateStatement.Validator validator, StatementReferences references, SourceTexts texts, IQuerySession session,
-        CancellationToken ct)
+        StateStatement command, StateStatement.Validator validator, StatementReferences references, SourceTexts texts,
+        IQuerySession session, CancellationToken ct)
     {
         var problem = Problems.Check(validator, command);
         if (problem.IsProblem()) return (problem, null);

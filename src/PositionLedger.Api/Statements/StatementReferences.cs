@@ -33,7 +33,8 @@ public sealed class StatementReferences
         await batch.Execute(ct);
         var errors = new Dictionary<string, string[]>();
         if (!await FoundAsync(loadedParty, _parties, party)) errors["party"] = [$"No party '{party}' is registered."];
-        if (loadedClaimant is not null && !await FoundAsync(loadedClaimant, _parties, claimedBy!)) errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
+        if (loadedClaimant is not null && !await FoundAsync(loadedClaimant, _parties, claimedBy!))
+            errors["claimedBy.party"] = [$"No party '{claimedBy}' is registered."];
         if (!await FoundAsync(loadedIssue, _issues, issue)) errors["issue"] = [$"No issue '{issue}' is open."];
         return errors.Count == 0 ? WolverineContinue.NoProblems : Problems.Invalid(errors);
     }

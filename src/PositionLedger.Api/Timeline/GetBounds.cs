@@ -24,7 +24,9 @@ public static class GetBoundsEndpoint
             """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        string? Day(int column) => reader.IsDBNull(column) ? null : Instants.Format(reader.GetFieldValue<DateTimeOffset>(column), isDate: true);
+        string? Day(int column) => reader.IsDBNull(column)
+            ? null
+            : Instants.Format(reader.GetFieldValue<DateTimeOffset>(column), isDate: true);
         return TypedResults.Ok(new TimelineBounds(Day(0), Day(1)));
     }
 }

@@ -20,7 +20,8 @@ public sealed class ReplayInput : NetCoreInput
     [Description("To this date (through its end) or instant")]
     public string? ToFlag { get; set; }
 
-    [Description("Only statements of these evidence kinds, comma-separated (direct-quote, paraphrase, reported-act, inference, unanchored)")]
+    [Description("Only statements of these evidence kinds, comma-separated" +
+        " (direct-quote, paraphrase, reported-act, inference, unanchored)")]
     public string? EvidenceFlag { get; set; }
 }
 
@@ -57,7 +58,8 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
                 foreach (var s in page.Items)
                 {
                     var party = s.ClaimedBy is null ? s.Party : $"{s.Party} [grey](claimed by {s.ClaimedBy.Party})[/]";
-                    table.AddRow(s.StatedAt, party, Markup.Escape(s.Issue), StanceMarkup(s.Stance), Markup.Escape(s.Speaker), Markup.Escape(Shorten(s.Quote)));
+                    table.AddRow(s.StatedAt, party, Markup.Escape(s.Issue), StanceMarkup(s.Stance), Markup.Escape(s.Speaker),
+                        Markup.Escape(Shorten(s.Quote)));
                 }
                 count += page.Items.Count;
                 status.Status($"Read {count} statements...");

@@ -26,10 +26,12 @@ public sealed class when_the_endpoints_change
         DynamicCodeBuilder.WithinCodegenCommand = true;
         try
         {
-            await using var app = PositionLedgerApp.Build(["--ConnectionStrings:PositionLedger=Host=127.0.0.1;Port=1;Username=nobody", "--Logging:LogLevel:Default=Warning"]);
+            await using var app = PositionLedgerApp.Build(
+                ["--ConnectionStrings:PositionLedger=Host=127.0.0.1;Port=1;Username=nobody", "--Logging:LogLevel:Default=Warning"]);
             var generated = Generate(app.Services);
             var root = Path.Combine(Repository.Root, "src", "PositionLedger.Api", "Internal", "Generated");
-            var committed = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(root, f), File.ReadAllText);
+            var committed = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+                .ToDictionary(f => Path.GetRelativePath(root, f), File.ReadAllText);
 
             var stale = generated.Where(g => !committed.TryGetValue(g.Key, out var text) || text != g.Value).Select(g => g.Key)
                 .Concat(committed.Keys.Except(generated.Keys))
@@ -61,7 +63,9 @@ public sealed class when_the_endpoints_change
                     source.ResetServiceProvider();
                     if (file.TryReplaceServiceProvider(out var provider)) source.ReplaceServiceProvider(provider);
                 }
-                result[Path.Combine([.. collection.ChildNamespace.Split('.'), file.FileName.Replace(" ", "_", StringComparison.Ordinal) + ".cs"])] = assembly.GenerateCode(source);
+                result[Path.Combine([
+                    .. collection.ChildNamespace.Split('.'),
+                    file.FileName.Replace(" ", "_", StringComparison.Ordinal) + ".cs"])] = assembly.GenerateCode(source);
             }
         }
         return result;

@@ -26,7 +26,8 @@ public sealed class when_reading_the_api_description(AppFixture app) : ApiTest(a
         document.Validate(ValidationRuleSet.GetDefaultRuleSet()).ShouldBeEmpty();
         var routes = App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/", StringComparison.Ordinal))
-            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => (Method: m, Path: "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
+                .Select(m => (Method: m, Path: "/" + e.RoutePattern.RawText!.TrimStart('/'))))
             .ToList();
         routes.Count.ShouldBeGreaterThanOrEqualTo(17);
         foreach (var (method, path) in routes)
@@ -43,8 +44,10 @@ public sealed class when_reading_the_api_description(AppFixture app) : ApiTest(a
             }
         }
         document.Components!.SecuritySchemes!.Keys.ShouldContain("Bearer");
-        document.Paths["/api/statements"].Operations![HttpMethod.Post].Responses!["201"].Content!["application/json"].Schema.ShouldNotBeNull();
-        document.Paths["/api/parties/{party}/stance"].Operations![HttpMethod.Get].Responses!["200"].Content!["application/json"].Schema.ShouldNotBeNull();
+        document.Paths["/api/statements"].Operations![HttpMethod.Post].Responses!["201"]
+            .Content!["application/json"].Schema.ShouldNotBeNull();
+        document.Paths["/api/parties/{party}/stance"].Operations![HttpMethod.Get].Responses!["200"]
+            .Content!["application/json"].Schema.ShouldNotBeNull();
     }
 
     [Fact]

@@ -62,7 +62,8 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
         ["GET /api/statements/{id}"] = (1, Get("/api/statements/{id}", StatementPath(""))),
         ["GET /api/parties/{party}/stance"] = (2, Get("/api/parties/{party}/stance", Segment("/api/parties/", Slug, "/stance"),
             P("asOf", Date), P("knownAt", Date), P("evidence", EvidenceFilter))),
-        ["GET /api/stances"] = (2, Get("/api/stances", Const("/api/stances"), P("asOf", Date), P("knownAt", Date), P("evidence", EvidenceFilter))),
+        ["GET /api/stances"] = (2, Get("/api/stances", Const("/api/stances"),
+            P("asOf", Date), P("knownAt", Date), P("evidence", EvidenceFilter))),
         ["GET /api/parties/{party}/changes"] = (2, Get("/api/parties/{party}/changes", Segment("/api/parties/", Slug, "/changes"),
             P("from", Date, required: true), P("to", Date, required: true), P("knownAt", Date), P("evidence", EvidenceFilter))),
         ["GET /api/timeline"] = (3, Get("/api/timeline", Const("/api/timeline"), P("party", Slug), P("issue", Slug),
@@ -175,7 +176,8 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
         from headers in WriteHeaders
         from caller in WriteCaller
         select new HostileRequest($"POST {route}", "POST", p, "", contentType, body.Bytes, headers, caller,
-            Fields(body.Fields, headers, PathFields(route, p)), body.What + (PlainJson(contentType) ? "" : $" as {contentType ?? "no Content-Type"}"));
+            Fields(body.Fields, headers, PathFields(route, p)),
+            body.What + (PlainJson(contentType) ? "" : $" as {contentType ?? "no Content-Type"}"));
 
     /// <summary>
     /// What the errors map may name: the fields the body broke (none listed: any), and always the Content-Type

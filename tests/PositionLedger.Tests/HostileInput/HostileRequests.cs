@@ -563,7 +563,11 @@ public static class Hostile
             0 => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray() },
             1 => new JsonObject { ["kind"] = kind },
             2 => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray((JsonNode?)null) },
-            3 => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray(new JsonObject { ["source"] = source, ["exact"] = exact, ["start"] = -1, ["end"] = 3 }) },
+            3 => new JsonObject
+            {
+                ["kind"] = kind,
+                ["anchors"] = new JsonArray(new JsonObject { ["source"] = source, ["exact"] = exact, ["start"] = -1, ["end"] = 3 }),
+            },
             _ => new JsonObject { ["kind"] = kind, ["anchors"] = new JsonArray(new JsonObject { ["source"] = source, ["exact"] = exact }) },
         });
 
@@ -597,7 +601,8 @@ public static class Hostile
         select new JsonObject
         {
             ["id"] = $"fz-{n}", ["title"] = $"Report {n}", ["outlet"] = "Wire", ["language"] = "en",
-            ["text"] = "Putin said: we agree.\nPeskov said nothing.", ["url"] = "https://example.org/report", ["publishedAt"] = "2025-03-13",
+            ["text"] = "Putin said: we agree.\nPeskov said nothing.",
+            ["url"] = "https://example.org/report", ["publishedAt"] = "2025-03-13",
             ["translation"] = new JsonObject { ["from"] = "pt", ["method"] = "machine" },
         },
         new Dictionary<string, Gen<JsonNode?>>
@@ -605,7 +610,8 @@ public static class Hostile
             ["id"] = Node(Const("fz-3", "wire"), Slug), ["title"] = Node(Const("A report"), Text), ["outlet"] = Node(Const("Wire"), Text),
             ["language"] = Node(Const("en", "pt-BR"), Text), ["text"] = Node(Const("We agree.\nLine two."), Text),
             ["url"] = Node(Const("https://example.org/report"), Url), ["publishedAt"] = Node(ValidInstant, Date),
-            ["translation"] = Weighted((1, Gen.Const<JsonNode?>(() => null)), (1, Gen.Const<JsonNode?>(() => new JsonObject())), (2, WrongType)),
+            ["translation"] = Weighted(
+                (1, Gen.Const<JsonNode?>(() => null)), (1, Gen.Const<JsonNode?>(() => new JsonObject())), (2, WrongType)),
             ["translation.from"] = Node(Const("pt"), Text), ["translation.method"] = Node(Const("machine", "human"), Text),
         })
     {

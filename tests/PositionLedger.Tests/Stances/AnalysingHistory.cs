@@ -68,7 +68,8 @@ public sealed class when_analysing_the_history(AppFixture app) : ApiTest(app)
         var pages = 0;
         do
         {
-            var page = await Client.GetFromJsonAsync<TimelinePage>($"/api/timeline?issue=ceasefire&limit=5{(next is null ? "" : $"&after={next}")}");
+            var page = await Client.GetFromJsonAsync<TimelinePage>(
+                $"/api/timeline?issue=ceasefire&limit=5{(next is null ? "" : $"&after={next}")}");
             seen.AddRange(page!.Items);
             next = page.Next;
             pages++;
@@ -116,7 +117,8 @@ public sealed class when_analysing_the_history(AppFixture app) : ApiTest(app)
         var hits = await Client.GetFromJsonAsync<SearchHit[]>("/api/search?q=hostility");
         hits!.Select(h => h.Statement.StatementId).ShouldBe([putin.StatementId.ToString()]);
 
-        (await Client.GetFromJsonAsync<SearchHit[]>("/api/search?q=trump"))!.ShouldHaveSingleItem().Statement.Speaker.ShouldBe("Donald Trump");
+        (await Client.GetFromJsonAsync<SearchHit[]>("/api/search?q=trump"))!
+            .ShouldHaveSingleItem().Statement.Speaker.ShouldBe("Donald Trump");
         (await Client.GetFromJsonAsync<SearchHit[]>("/api/search?q=kursk"))!.ShouldBeEmpty();
     }
 }

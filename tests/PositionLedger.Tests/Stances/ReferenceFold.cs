@@ -30,13 +30,16 @@ public static class ReferenceFold
         }
         if (kinds is not null)
         {
-            foreach (var id in known.Where(k => !kinds.Contains(k.Value.Content.EvidenceKind)).Select(k => k.Key).ToList()) known.Remove(id);
+            foreach (var id in known.Where(k => !kinds.Contains(k.Value.Content.EvidenceKind)).Select(k => k.Key).ToList())
+                known.Remove(id);
         }
 
         var answers = new List<Answer>();
         foreach (var issue in known.Values.Select(k => k.Content.Issue).Distinct().Order(StringComparer.Ordinal))
         {
-            var about = known.Where(k => k.Value.Content.Party == party && k.Value.Content.Issue == issue && k.Value.Content.StatedAt <= asOf).ToList();
+            var about = known
+                .Where(k => k.Value.Content.Party == party && k.Value.Content.Issue == issue && k.Value.Content.StatedAt <= asOf)
+                .ToList();
             // Rule 2: own statements only; latest statedAt; on a tie the one first recorded later.
             var basis = about.Where(k => k.Value.Content.ClaimedBy is null)
                 .OrderByDescending(k => k.Value.Content.StatedAt).ThenByDescending(k => k.Value.FirstSequence)

@@ -42,7 +42,8 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
 
         using (var daemon = await App.Store.BuildProjectionDaemonAsync())
         {
-            await daemon.RebuildProjectionAsync(PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
+            await daemon.RebuildProjectionAsync(
+                PositionLedger.Revisions.Configuration.RevisionsProjection, TimeSpan.FromMinutes(5), CancellationToken.None);
         }
 
         var after = new List<string>();
@@ -152,12 +153,15 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
                 ? Format(DateTimeOffset.UtcNow.AddMinutes(1))
                 : Format(recorded[random.Next(recorded.Length)].AddTicks(random.Next(2) == 0 ? 0 : -10));
             // Half the questions count only some kinds of evidence.
-            var kinds = random.Next(2) == 0 ? null : EvidenceKinds.All.Where(_ => random.Next(2) == 0).DefaultIfEmpty(EvidenceKinds.Unanchored).ToArray();
+            var kinds = random.Next(2) == 0
+                ? null
+                : EvidenceKinds.All.Where(_ => random.Next(2) == 0).DefaultIfEmpty(EvidenceKinds.Unanchored).ToArray();
             yield return (asOf, knownAt, kinds);
         }
     }
 
-    private static string Format(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Format(DateTimeOffset t) =>
+        t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     private async Task<string> CompareAsync(IReadOnlyList<IEvent> log, string asOf, string knownAt, string[]? kinds)
     {
@@ -171,10 +175,12 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
             var expected = ReferenceFold.Stance(log, party, asOfValue, knownAtValue, kinds);
             var actual = all!.Parties.Single(p => p.Party == party).Issues
                 .Select(i => new ReferenceFold.Answer(
-                    i.Issue, i.Stance, i.StatementId, [.. i.Claims.Select(c => c.StatementId).Order(StringComparer.Ordinal)], i.EvidenceKind))
+                    i.Issue, i.Stance, i.StatementId, [.. i.Claims.Select(c => c.StatementId).Order(StringComparer.Ordinal)],
+                    i.EvidenceKind))
                 .OrderBy(a => a.Issue, StringComparer.Ordinal)
                 .ToList();
-            var render = (IEnumerable<ReferenceFold.Answer> answers) => string.Join("; ", answers.Select(a => $"{a.Issue}={a.Stance}({a.EvidenceKind})@{a.StatementId}[{string.Join(",", a.ClaimIds)}]"));
+            var render = (IEnumerable<ReferenceFold.Answer> answers) => string.Join("; ", answers.Select(a =>
+                $"{a.Issue}={a.Stance}({a.EvidenceKind})@{a.StatementId}[{string.Join(",", a.ClaimIds)}]"));
             render(actual).ShouldBe(render(expected), $"{party} asOf={asOf} knownAt={knownAt}{filter}");
             lines.Add($"{party}: {render(actual)}");
         }

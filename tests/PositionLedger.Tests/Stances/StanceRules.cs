@@ -93,7 +93,8 @@ public sealed class when_the_stance_rules_are_applied(AppFixture app) : ApiTest(
         asOf13.Claims.Select(c => c.StatementId).ShouldBe([sameDay.StatementId.ToString()]);
 
         var asOf14 = (await Client.StanceAsync("russia", asOf: "2025-03-14")).On("ceasefire")!;
-        asOf14.Claims.Select(c => c.StatementId).ShouldBe([sameDay.StatementId.ToString(), later.StatementId.ToString()], ignoreOrder: true);
+        asOf14.Claims.Select(c => c.StatementId)
+            .ShouldBe([sameDay.StatementId.ToString(), later.StatementId.ToString()], ignoreOrder: true);
 
         var asOf12 = (await Client.StanceAsync("russia", asOf: "2025-03-12")).On("ceasefire")!;
         asOf12.Stance.ShouldBeNull();

@@ -19,11 +19,15 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
     {
         await app.ResetAsync();
         await Seeder.SeedAsync(app.Store, Repository.Seeds, TimeProvider.System, _ => { }, CancellationToken.None);
-        _context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        _context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+        });
         _page = await _context.NewPageAsync();
         _page.Request += (_, request) =>
         {
-            if (!request.Url.StartsWith(app.BaseAddress.ToString(), StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal))
+            if (!request.Url.StartsWith(app.BaseAddress.ToString(), StringComparison.Ordinal)
+                && !request.Url.StartsWith("data:", StringComparison.Ordinal))
                 _outsideRequests.Add(request.Url);
         };
         // Chromium reports every script or style the Content-Security-Policy blocked on the console.
