@@ -37,8 +37,10 @@ public sealed class when_an_anchor_is_placed_in_a_source
     {
         Refused(Text, new AnchorInput("article", "we agree", null, null, null, null)).ShouldContain("more than once");
 
-        Placed(Text, new AnchorInput("article", "we agree", "Peskov said: ", null, null, null)).Start.ShouldBe(Text.LastIndexOf("we agree", StringComparison.Ordinal));
-        Placed(Text, new AnchorInput("article", "we agree", null, ".", null, null)).Start.ShouldBe(Text.IndexOf("we agree", StringComparison.Ordinal));
+        Placed(Text, new AnchorInput("article", "we agree", "Peskov said: ", null, null, null)).Start
+            .ShouldBe(Text.LastIndexOf("we agree", StringComparison.Ordinal));
+        Placed(Text, new AnchorInput("article", "we agree", null, ".", null, null)).Start
+            .ShouldBe(Text.IndexOf("we agree", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -6,7 +6,9 @@ using PositionLedger.Tests.Infrastructure;
 
 namespace PositionLedger.Tests.Sources;
 
-/// <summary>Sources are archived once; statements anchor in them; answers say how the ledger knows, and can ask for one kind only.</summary>
+/// <summary>
+/// Sources are archived once; statements anchor in them; answers say how the ledger knows, and can ask for one kind only.
+/// </summary>
 public sealed class when_statements_carry_evidence(AppFixture app) : ApiTest(app)
 {
     private const string Article =
@@ -25,7 +27,8 @@ public sealed class when_statements_carry_evidence(AppFixture app) : ApiTest(app
         created.StatusCode.ShouldBe(HttpStatusCode.Created);
     }
 
-    private static string StatementWith(string stance, string statedAt, string evidence, string? quote = "\"We are for it, but there are nuances.\"") =>
+    private static string StatementWith(
+        string stance, string statedAt, string evidence, string? quote = "\"We are for it, but there are nuances.\"") =>
         $$"""
         {"party":"russia","issue":"ceasefire","stance":"{{stance}}","speaker":"Vladimir Putin",{{(quote is null ? "" : $"\"quote\":{quote},")}}
          "statedAt":"{{statedAt}}","source":{"outlet":"Wire"},"evidence":{{evidence}}}
@@ -92,7 +95,8 @@ public sealed class when_statements_carry_evidence(AppFixture app) : ApiTest(app
     [InlineData("""{"kind":"paraphrase","anchors":[{"source":"wire-2","exact":"We are for it"}]}""", "evidence.anchors[0].source", "No source")]
     [InlineData("""{"kind":"hearsay","anchors":[{"source":"wire-1","exact":"Kursk"}]}""", "evidence.kind", "must be one of")]
     [InlineData("""{"kind":"paraphrase","anchors":[]}""", "evidence.anchors", "at least one")]
-    public async Task an_anchor_that_cannot_be_placed_is_refused_naming_it_and_nothing_is_appended(string evidence, string field, string words)
+    public async Task an_anchor_that_cannot_be_placed_is_refused_naming_it_and_nothing_is_appended(
+        string evidence, string field, string words)
     {
         await GivenTheArticleAsync();
         var events = await App.EventCountAsync();
@@ -116,7 +120,8 @@ public sealed class when_statements_carry_evidence(AppFixture app) : ApiTest(app
         (await (await Client.GetAsync($"/api/statements/{created["id"]}")).ReadAsync<JsonObject>())["quote"]!.GetValue<string>()
             .ShouldBe("rejects a ceasefire in Kursk");
         await (await Client.PostJsonAsync("/api/statements", StatementWith("conditional", "2025-03-13",
-            """{"kind":"direct-quote","anchors":[{"source":"wire-1","exact":"We are for it, but there are nuances."}]}""", quote: "\"We agree.\"")))
+            """{"kind":"direct-quote","anchors":[{"source":"wire-1","exact":"We are for it, but there are nuances."}]}""",
+            quote: "\"We agree.\"")))
             .ShouldNameFieldAsync("quote");
     }
 
@@ -170,7 +175,8 @@ public sealed class when_statements_carry_evidence(AppFixture app) : ApiTest(app
     {
         await GivenTheArticleAsync();
         var good = StatementWith("conditional", "2025-03-13",
-            """{"kind":"direct-quote","anchors":[{"source":"wire-1","exact":"We are for it, but there are nuances."}]}""").ReplaceLineEndings(" ");
+            """{"kind":"direct-quote","anchors":[{"source":"wire-1","exact":"We are for it, but there are nuances."}]}""")
+            .ReplaceLineEndings(" ");
         var bad = StatementWith("conditional", "2025-03-13",
             """{"kind":"direct-quote","anchors":[{"source":"wire-1","exact":"not there"}]}""", quote: null).ReplaceLineEndings(" ");
         using var refused = new StringContent($"{good}\n{bad}", Encoding.UTF8, "application/x-ndjson");
