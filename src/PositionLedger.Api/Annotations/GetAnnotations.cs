@@ -21,9 +21,10 @@ public sealed record SourceAnnotations(string Source, IReadOnlyList<AnnotationVi
 public static class SourceAnnotationQueries
 {
     public static async Task<IReadOnlyList<AnnotationView>?> ForAsync(
-        string sourceId, IQuerySession session, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
+        string sourceId, IQuerySession session, SourceTexts texts, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
     {
-        if (await session.LoadAsync<ArchivedSource>(sourceId, ct) is null) return null;
+        // Known sources are kept in memory (they never change): no need to read a 2 MB text again to know it exists.
+        if ((await texts.LoadAsync(session, [sourceId], ct)).Count == 0) return null;
         await using var command = db.CreateCommand($"""
             select r.{RevisionRows.StatementId}, r.{RevisionRows.Party}, r.{RevisionRows.Issue}, r.{RevisionRows.Stance},
                    r.{RevisionRows.ClaimedBy}, r.{RevisionRows.Evidence}::text as evidence
@@ -65,8 +66,8 @@ public static class GetAnnotationsEndpoint
         + "the text: its party, issue, stance, kind of evidence and selector (exact, prefix, suffix, start, end in code points).")]
     [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
     public static async Task<Results<Ok<SourceAnnotations>, ProblemHttpResult>> Get(
-        string id, IQuerySession session, NpgsqlDataSource db, RevisionTable table, CancellationToken ct) =>
-        await SourceAnnotationQueries.ForAsync(id, session, db, table, ct) is { } annotations
+        string id, IQuerySession session, SourceTexts texts, NpgsqlDataSource db, RevisionTable table, CancellationToken ct) =>
+        await SourceAnnotationQueries.ForAsync(id, session, texts, db, table, ct) is { } annotations
             ? TypedResults.Ok(new SourceAnnotations(id, annotations))
             : TypedResults.Problem(Problems.NotFound($"No source '{id}' is registered."));
 }
@@ -90,9 +91,10 @@ public static class GetAnnotationsJsonLdEndpoint
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<Microsoft.AspNetCore.Mvc.ProblemDetails>(
         StatusCodes.Status404NotFound, "application/problem+json")]
     public static async Task<IResult> Get(
-        string id, HttpRequest request, IQuerySession session, NpgsqlDataSource db, RevisionTable table, CancellationToken ct)
+        string id, HttpRequest request, IQuerySession session, SourceTexts texts, NpgsqlDataSource db, RevisionTable table,
+        CancellationToken ct)
     {
-        if (await SourceAnnotationQueries.ForAsync(id, session, db, table, ct) is not { } annotations)
+        if (await SourceAnnotationQueries.ForAsync(id, session, texts, db, table, ct) is not { } annotations)
             return TypedResults.Problem(Problems.NotFound($"No source '{id}' is registered."));
         var site = $"{request.Scheme}://{request.Host}";
         var source = $"{site}/api/sources/{Uri.EscapeDataString(id)}";

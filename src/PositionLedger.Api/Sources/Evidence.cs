@@ -29,6 +29,10 @@ public static class EvidenceKinds
 
     public static string Of(Evidence? evidence) => evidence?.Kind ?? Unanchored;
 
+    /// <summary>The evidence filter as the API description states it.</summary>
+    public const string FilterDescription = "Only statements of these kinds of evidence exist for the answer, comma-separated: "
+        + "direct-quote, paraphrase, reported-act, inference, unanchored. Default: every kind.";
+
     /// <summary>
     /// The evidence filter of a read (<c>evidence=direct-quote,paraphrase</c>): only statements of those kinds exist for
     /// the answer. Absent: every kind. An unknown kind is a 400 naming <c>evidence</c>.

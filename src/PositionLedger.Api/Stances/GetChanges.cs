@@ -25,8 +25,7 @@ public static class GetChangesEndpoint
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-11")]
     [Parameter("to", "The later moment (valid time); a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-14")]
-    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
-        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
     [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence,

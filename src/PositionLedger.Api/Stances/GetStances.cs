@@ -28,8 +28,7 @@ public static class GetPartyStanceEndpoint
     [Parameter("party", "The party's slug, e.g. russia.", Example = "russia")]
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
-        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
@@ -57,8 +56,7 @@ public static class GetStancesEndpoint
     [EndpointDescription("The stance matrix: for every party, its stance per issue as of asOf, as known at knownAt, with open claims.")]
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
-        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(

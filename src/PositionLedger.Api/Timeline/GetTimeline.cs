@@ -35,8 +35,7 @@ public static class GetTimelineEndpoint
     [Parameter("from", "Only statements made at or after this moment.", Value = ParameterValue.DateOrInstant)]
     [Parameter("to", "Only statements made up to this moment; a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant)]
-    [Parameter("evidence", "Only statements of these kinds of evidence exist for the answer, comma-separated: direct-quote, "
-        + "paraphrase, reported-act, inference, unanchored. Default: every kind.", Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
     [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
     [Parameter("limit", "Items per page; default 100.",
         Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]

@@ -3,6 +3,7 @@
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using PositionLedger.Revisions;
+using PositionLedger.Sources;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -18,14 +19,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
+        private readonly PositionLedger.Sources.SourceTexts _sourceTexts;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_sources_id_annotations(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Revisions.RevisionTable revisionTable, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_sources_id_annotations(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Revisions.RevisionTable revisionTable, PositionLedger.Sources.SourceTexts sourceTexts, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
             _revisionTable = revisionTable;
+            _sourceTexts = sourceTexts;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -45,7 +48,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfSourceAnnotationsAndProblemHttpResult = await PositionLedger.Annotations.GetAnnotationsEndpoint.Get(id, ((Marten.IQuerySession)documentSession), _npgsqlDataSource, _revisionTable, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfSourceAnnotationsAndProblemHttpResult = await PositionLedger.Annotations.GetAnnotationsEndpoint.Get(id, ((Marten.IQuerySession)documentSession), _sourceTexts, _npgsqlDataSource, _revisionTable, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfSourceAnnotationsAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
