@@ -64,7 +64,7 @@ public static class GetAnnotationsEndpoint
     [EndpointSummary("The statements anchored in a source")]
     [EndpointDescription("Every statement in effect now that is anchored in this source, one entry per anchor, in the order of "
         + "the text: its party, issue, stance, kind of evidence and selector (exact, prefix, suffix, start, end in code points).")]
-    [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
+    [Parameter("id", "The source's slug.", Value = ParameterValue.Slug, Example = "wire-2025-03-13")]
     public static async Task<Results<Ok<SourceAnnotations>, ProblemHttpResult>> Get(
         string id, IQuerySession session, SourceTexts texts, NpgsqlDataSource db, RevisionTable table, CancellationToken ct) =>
         await SourceAnnotationQueries.ForAsync(id, session, texts, db, table, ct) is { } annotations
@@ -86,7 +86,7 @@ public static class GetAnnotationsJsonLdEndpoint
     [EndpointSummary("The same anchors as W3C Web Annotations")]
     [EndpointDescription("An AnnotationCollection (JSON-LD, anno.jsonld context) with one Annotation per anchor: body the "
         + "statement, target the source with a TextQuoteSelector and a TextPositionSelector.")]
-    [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
+    [Parameter("id", "The source's slug.", Value = ParameterValue.Slug, Example = "wire-2025-03-13")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<JsonObject>(StatusCodes.Status200OK, "application/ld+json")]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<Microsoft.AspNetCore.Mvc.ProblemDetails>(
         StatusCodes.Status404NotFound, "application/problem+json")]

@@ -34,11 +34,13 @@ public static class LiveEventsEndpoint
     public static async Task<IResult> Get(
         string? after, HttpContext context, IDocumentStore store, TimeProvider clock, CancellationToken ct)
     {
-        var resumeFrom = after ?? context.Request.Headers["Last-Event-ID"].FirstOrDefault();
+        var (field, resumeFrom) = after is null
+            ? ("Last-Event-ID", context.Request.Headers["Last-Event-ID"].FirstOrDefault())
+            : ("after", after);
         long start;
         if (resumeFrom is null) start = await store.Storage.Database.FetchHighestEventSequenceNumber(ct);
         else if (!long.TryParse(resumeFrom, NumberStyles.None, CultureInfo.InvariantCulture, out start))
-            return TypedResults.Problem(Problems.Invalid("after", "'after' (or Last-Event-ID) must be an event sequence number."));
+            return TypedResults.Problem(Problems.Invalid(field, $"'{field}' must be an event sequence number."));
         return TypedResults.ServerSentEvents(Follow(store, clock, start, ct));
     }
 

@@ -354,6 +354,30 @@ public sealed class ImportBodyAttribute : RequestBodyAttribute
         "{\"party\": \"ukraine\", \"issue\": \"ceasefire-30-day\", \"stance\": \"accepts\", \"speaker\": \"Volodymyr Zelenskiy\", "
         + "\"quote\": \"Ukraine is ready to accept this proposal.\", \"statedAt\": \"2025-03-11\", \"source\": {\"outlet\": \"Reuters\"}}";
 
+    /// <summary>The schema of one imported statement: a statement with an optional id of its own.</summary>
+    public const string ItemSchema = "ImportedStatement";
+
+    /// <summary>
+    /// The statement's schema with an <c>id</c> beside its properties. A copy rather than an allOf: the statement
+    /// admits no other properties, which an allOf would apply to the id too.
+    /// </summary>
+    public static OpenApiSchema Item(OpenApiSchema statement) => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "A statement as for POST /api/statements, with an optional id: a line whose id is already in the "
+            + "ledger is counted as present and skipped.",
+        Required = new HashSet<string>(statement.Required ?? new HashSet<string>()),
+        AdditionalPropertiesAllowed = statement.AdditionalPropertiesAllowed,
+        AnyOf = statement.AnyOf,
+        Properties = new Dictionary<string, IOpenApiSchema>(statement.Properties ?? new Dictionary<string, IOpenApiSchema>())
+        {
+            ["id"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Format = "uuid", Description = "The statement's id; default: a new one.",
+            },
+        },
+    };
+
     public override OpenApiRequestBody Describe(OpenApiDocument? document) => new()
     {
         Required = true,
@@ -366,7 +390,7 @@ public sealed class ImportBodyAttribute : RequestBodyAttribute
                 Schema = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Array,
-                    Items = new OpenApiSchemaReference(nameof(StateStatement), document),
+                    Items = new OpenApiSchemaReference(ItemSchema, document),
                 },
             },
         },

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.OpenApi;
+using Microsoft.Net.Http.Headers;
 using Wolverine.Http;
 
 namespace PositionLedger.Infrastructure;
@@ -103,7 +104,65 @@ public static class OpenApi
             };
             schemas.Remove("JsonElement");
         }
+        // Without a quote, a statement's evidence gives it (its first anchor's exact words).
+        if (schemas.TryGetValue(nameof(Statements.StateStatement), out var statement) && statement is OpenApiSchema statementSchema)
+        {
+            statementSchema.Required?.Remove("quote");
+            statementSchema.AnyOf = [Requiring("quote"), Requiring("evidence")];
+            if (statementSchema.Properties?.TryGetValue("quote", out var quote) == true && quote is OpenApiSchema quoteSchema)
+                quoteSchema.Description = "The words; may be left out when evidence is given: its first anchor's exact text.";
+            schemas[Imports.ImportBodyAttribute.ItemSchema] = Imports.ImportBodyAttribute.Item(statementSchema);
+        }
         RequireNonNullInRequests(document, schemas);
+        DeclareVocabularies(document, schemas);
+    }
+
+    private static OpenApiSchema Requiring(string property) => new() { Required = new HashSet<string> { property } };
+
+    /// <summary>A string schema that takes only these values (and null where <paramref name="nullable"/>).</summary>
+    public static OpenApiSchema Enumeration(IEnumerable<string> values, bool nullable = false) => new()
+    {
+        Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String,
+        Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v)), .. nullable ? new JsonNode[] { null! } : []],
+    };
+
+    /// <summary>
+    /// Stances and evidence kinds travel as text (so that a wrong one is named in a 400); the description lists the
+    /// closed vocabularies, so that generated clients get enums. Every schema that has such a property says so.
+    /// </summary>
+    private static void DeclareVocabularies(OpenApiDocument document, IDictionary<string, IOpenApiSchema> schemas)
+    {
+        var inline = document.Paths.Values
+            .SelectMany(p => p.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
+            .SelectMany(o => (o.Responses?.Values ?? Enumerable.Empty<IOpenApiResponse>())
+                .SelectMany(r => r.Content?.Values ?? Enumerable.Empty<OpenApiMediaType>())
+                .Concat(o.RequestBody?.Content?.Values ?? Enumerable.Empty<OpenApiMediaType>()))
+            .Select(m => m.Schema);
+        var pending = new Stack<IOpenApiSchema>(schemas.Values.Concat(inline.OfType<IOpenApiSchema>()));
+        var seen = new HashSet<IOpenApiSchema>(ReferenceEqualityComparer.Instance);
+        while (pending.TryPop(out var schema))
+        {
+            if (schema is not OpenApiSchema concrete || !seen.Add(concrete)) continue;
+            foreach (var nested in (concrete.Properties?.Values ?? []).Concat(concrete.OneOf ?? []).Concat(concrete.AnyOf ?? [])
+                .Concat(concrete.AllOf ?? []))
+                pending.Push(nested);
+            if (concrete.Items is { } items) pending.Push(items);
+            if (concrete.Properties is not { } properties) continue;
+            foreach (var (name, property) in properties.ToList())
+            {
+                var words = name switch
+                {
+                    "stance" => Statements.StanceWords.ByWord.Keys,
+                    "evidenceKind" => Sources.EvidenceKinds.All,
+                    "kind" when properties.ContainsKey("anchors") => Sources.EvidenceKinds.Given,
+                    _ => null,
+                };
+                if (words is null || property is not OpenApiSchema { Type: { } type } text || !type.HasFlag(JsonSchemaType.String))
+                    continue;
+                properties[name] = Enumeration(words, nullable: type.HasFlag(JsonSchemaType.Null));
+                ((OpenApiSchema)properties[name]).Description = text.Description;
+            }
+        }
     }
 
     /// <summary>
@@ -210,6 +269,8 @@ public static class OpenApi
             };
         }
 
+        if (!isWrite && SettledReads.Caches("/" + route)) DescribeCaching(operation, responses);
+
         // Every /api request is checked for clean query and route text and may carry a query the route refuses.
         responses["400"] = Problem(context.Document, "The request is invalid: `errors` names each field (body field, query "
             + "parameter, route value or header) and what is wrong with it. Nothing was appended.");
@@ -233,6 +294,31 @@ public static class OpenApi
             : "Too many wrong API keys from this address; see Retry-After.");
         responses["503"] = Problem(context.Document, "The database is unavailable; retry after a few seconds (see Retry-After).");
     }
+
+    /// <summary>The caching headers of <see cref="SettledReads"/>, and the 304 a conditional request gets.</summary>
+    private static void DescribeCaching(OpenApiOperation operation, OpenApiResponses responses)
+    {
+        (operation.Parameters ??= []).Add(new OpenApiParameter
+        {
+            Name = HeaderNames.IfNoneMatch,
+            In = ParameterLocation.Header,
+            Description = "An ETag of an earlier answer: a 304 without a body when the answer would be the same.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+        });
+        if (responses.TryGetValue("200", out var ok) && ok is OpenApiResponse okResponse)
+        {
+            okResponse.Headers ??= new Dictionary<string, IOpenApiHeader>();
+            okResponse.Headers[HeaderNames.ETag] = Header("Strong for a settled knownAt (the answer never changes), weak otherwise.");
+            okResponse.Headers[HeaderNames.CacheControl] = Header("`public, max-age=31536000, immutable` for a settled knownAt; "
+                + "otherwise a max-age of a few seconds (Reads:CacheSeconds). `private` where reads need a key.");
+            okResponse.Headers[HeaderNames.ContentLocation] = Header("Without knownAt: the same question pinned to the knownAt "
+                + "it was answered for; that URL's answer becomes immutable once its knownAt is settled.");
+        }
+        responses["304"] = new OpenApiResponse { Description = "Not modified: the answer is the one the If-None-Match ETag names." };
+    }
+
+    private static OpenApiHeader Header(string description) =>
+        new() { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
 
     private static OpenApiSecurityRequirement Bearer(OpenApiDocument? document) =>
         new() { [new OpenApiSecuritySchemeReference(ApiKeyAuthentication.SchemeName, document)] = [] };
@@ -280,6 +366,15 @@ public enum ParameterValue
 
     /// <summary>A whole number from <see cref="ParameterAttribute.Minimum"/> to <see cref="ParameterAttribute.Maximum"/>.</summary>
     WholeNumber,
+
+    /// <summary>A registered id: lower-case letters and digits in hyphenated words (<see cref="Rules.SlugMaxLength"/> at most).</summary>
+    Slug,
+
+    /// <summary>A statement's id: a GUID.</summary>
+    StatementId,
+
+    /// <summary>The evidence filter: kinds of evidence, comma-separated (<see cref="Sources.EvidenceKinds.All"/>).</summary>
+    EvidenceKinds,
 }
 
 /// <summary>
@@ -291,6 +386,9 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
 {
     /// <summary>Instants' input pattern: a date, or a date and time with an offset (seconds and fractions optional).</summary>
     public const string DateOrInstantPattern = @"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$";
+
+    /// <summary>The slug rule of <see cref="Rules"/>, as a pattern a client can check.</summary>
+    public const string SlugPattern = "^[a-z0-9]+(-[a-z0-9]+)*$";
 
     public string Name { get; } = name;
     public string Description { get; } = description;
@@ -322,6 +420,19 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
                 Description = "A date (YYYY-MM-DD) or a date-time with an offset (ISO 8601), from 1800-01-01 on.",
             },
             ParameterValue.Date => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date" },
+            ParameterValue.Slug => new OpenApiSchema
+            {
+                Type = JsonSchemaType.String, Pattern = SlugPattern, MinLength = 1, MaxLength = Rules.SlugMaxLength,
+            },
+            ParameterValue.StatementId => new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
+            // Comma-separated values are an array in form style without explode: generators build the list.
+            ParameterValue.EvidenceKinds => new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                MinItems = 1,
+                UniqueItems = true,
+                Items = OpenApi.Enumeration(Sources.EvidenceKinds.All),
+            },
             ParameterValue.WholeNumber => new OpenApiSchema
             {
                 Type = JsonSchemaType.Integer,
@@ -334,10 +445,18 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
                 Type = JsonSchemaType.String, MinLength = Required ? 1 : null, MaxLength = MaxLength > 0 ? MaxLength : null,
             },
         };
+        if (Value == ParameterValue.EvidenceKinds)
+        {
+            parameter.Style = ParameterStyle.Form;
+            parameter.Explode = false;
+        }
         if (Example is not null)
-            parameter.Example = Value == ParameterValue.WholeNumber
-                ? JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture))
-                : JsonValue.Create(Example);
+            parameter.Example = Value switch
+            {
+                ParameterValue.WholeNumber => JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture)),
+                ParameterValue.EvidenceKinds => new JsonArray([.. Example.Split(',').Select(k => JsonValue.Create(k))]),
+                _ => JsonValue.Create(Example),
+            };
     }
 }
 

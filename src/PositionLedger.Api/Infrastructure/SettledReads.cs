@@ -37,6 +37,9 @@ public sealed partial class SettledReads(
     [GeneratedRegex(@"^/api/(stances|timeline|parties/[^/]+/(stance|changes))\z")]
     private static partial Regex KnownAtRoutes();
 
+    /// <summary>Whether a GET of this path (or route template) is answered with these caching headers.</summary>
+    public static bool Caches(string path) => KnownAtRoutes().IsMatch(path);
+
     private static readonly string Build = typeof(SettledReads).Assembly.ManifestModule.ModuleVersionId.ToString("N");
 
     private readonly int _cacheSeconds = configuration.GetValue(CacheSecondsSetting, 5);

@@ -22,7 +22,7 @@ public static class GetIssueEndpoint
     [Tags(ApiTags.Issues)]
     [EndpointSummary("Read an issue")]
     [EndpointDescription("The issue opened under this id, with its title and description.")]
-    [Parameter("id", "The issue's slug, e.g. ceasefire-30-day.", Example = "ceasefire-30-day")]
+    [Parameter("id", "The issue's slug, e.g. ceasefire-30-day.", Value = ParameterValue.Slug, Example = "ceasefire-30-day")]
     public static async Task<Results<Ok<Issue>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Issue>(id, ct) is { } issue
             ? TypedResults.Ok(issue)

@@ -22,7 +22,7 @@ public static class GetPartyEndpoint
     [Tags(ApiTags.Parties)]
     [EndpointSummary("Read a party")]
     [EndpointDescription("The party registered under this id, with its name and aliases.")]
-    [Parameter("id", "The party's slug, e.g. russia.", Example = "russia")]
+    [Parameter("id", "The party's slug, e.g. russia.", Value = ParameterValue.Slug, Example = "russia")]
     public static async Task<Results<Ok<Party>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<Party>(id, ct) is { } party
             ? TypedResults.Ok(party)

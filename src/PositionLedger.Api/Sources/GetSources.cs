@@ -35,7 +35,7 @@ public static class GetSourceEndpoint
     [Tags(ApiTags.Sources)]
     [EndpointSummary("Read a source with its text")]
     [EndpointDescription("The archived text and its metadata (language, translation provenance, sha256, length in code points).")]
-    [Parameter("id", "The source's slug.", Example = "wire-2025-03-13")]
+    [Parameter("id", "The source's slug.", Value = ParameterValue.Slug, Example = "wire-2025-03-13")]
     public static async Task<Results<Ok<ArchivedSourceView>, ProblemHttpResult>> Get(
         string id, IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<ArchivedSource>(id, ct) is { } source

@@ -20,12 +20,12 @@ public static class GetChangesEndpoint
     [EndpointSummary("What changed in a party's stances between two dates")]
     [EndpointDescription("The issues whose stance differs between from and to (both valid time, as asOf), with the stance "
         + "before and after (null where there was none).")]
-    [Parameter("party", "The party's slug, e.g. russia.", Example = "russia")]
+    [Parameter("party", "The party's slug, e.g. russia.", Value = ParameterValue.Slug, Example = "russia")]
     [Parameter("from", "The earlier moment (valid time); a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-11")]
     [Parameter("to", "The later moment (valid time); a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-14")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
     [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence,

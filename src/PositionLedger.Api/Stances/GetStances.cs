@@ -25,10 +25,10 @@ public static class GetPartyStanceEndpoint
     [EndpointDescription("The party's stance per issue as of asOf, as known at knownAt: the basis statement (its own latest "
         + "statement on the issue) and the open claims other parties made about it. Issues with neither are left out; "
         + "a withdrawn stance is null.")]
-    [Parameter("party", "The party's slug, e.g. russia.", Example = "russia")]
+    [Parameter("party", "The party's slug, e.g. russia.", Value = ParameterValue.Slug, Example = "russia")]
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
@@ -56,7 +56,7 @@ public static class GetStancesEndpoint
     [EndpointDescription("The stance matrix: for every party, its stance per issue as of asOf, as known at knownAt, with open claims.")]
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(

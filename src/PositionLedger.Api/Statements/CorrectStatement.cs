@@ -122,8 +122,10 @@ public static class CorrectStatementEndpoint
     [EndpointDescription("Changes any field of a statement (party, issue and statedAt included, which moves it); fields left out "
         + "keep their value, and \"claimedBy\": null turns a claim into the party's own statement. expectedVersion is the version "
         + "you read: 409 if the statement has changed since. Needs an editor key.")]
-    [Parameter("id", "The statement's id (a GUID).")]
-    [RequestExample("""{ "expectedVersion": 1, "reason": "The quote was cut short.", "quote": "We are for it, but there are nuances." }""")]
+    [Parameter("id", "The statement's id (a GUID).", Value = ParameterValue.StatementId)]
+    [RequestExample("""
+        { "expectedVersion": 1, "reason": "The quote was cut short.", "quote": "We are for it, but there are nuances, and they must be settled." }
+        """)]
     public static Ok<StatementAppended> Post(CorrectStatement command, StatementCorrected correction, IEventStream<Statement> stream)
     {
         stream.AppendOne(correction);

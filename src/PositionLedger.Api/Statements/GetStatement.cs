@@ -77,7 +77,7 @@ public static class GetStatementEndpoint
     [EndpointSummary("Read a statement and its history")]
     [EndpointDescription("The statement's current content, its version, whether it is retracted, and every revision with its "
         + "record time, who recorded it and why.")]
-    [Parameter("id", "The statement's id (a GUID).")]
+    [Parameter("id", "The statement's id (a GUID).", Value = ParameterValue.StatementId)]
     public static async Task<Results<Ok<StatementView>, ProblemHttpResult>> Get(string id, IQuerySession session, CancellationToken ct)
     {
         var statement = Guid.TryParse(id, out var guid)

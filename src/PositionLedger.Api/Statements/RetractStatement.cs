@@ -41,7 +41,7 @@ public static class RetractStatementEndpoint
     [EndpointSummary("Retract a statement")]
     [EndpointDescription("Withdraws a statement from the record from now on; answers as of an earlier knownAt still see it. "
         + "expectedVersion is the version you read: 409 if the statement has changed since. Needs an editor key.")]
-    [Parameter("id", "The statement's id (a GUID).")]
+    [Parameter("id", "The statement's id (a GUID).", Value = ParameterValue.StatementId)]
     [RequestExample("""{ "expectedVersion": 1, "reason": "Recorded twice." }""")]
     public static Ok<StatementAppended> Post(RetractStatement command, IEventStream<Statement> stream)
     {

@@ -30,12 +30,12 @@ public static class GetTimelineEndpoint
     [EndpointDescription("Statements and claims in statedAt order, as known at knownAt, optionally of one party and one issue "
         + "and within [from, to]. A page ends with next, a cursor for the following page that pins knownAt, so paging "
         + "never skips or repeats an item while editors keep writing.")]
-    [Parameter("party", "Only this party's statements (its slug).", Example = "russia")]
-    [Parameter("issue", "Only statements on this issue (its slug).")]
+    [Parameter("party", "Only this party's statements (its slug).", Value = ParameterValue.Slug, Example = "russia")]
+    [Parameter("issue", "Only statements on this issue (its slug).", Value = ParameterValue.Slug)]
     [Parameter("from", "Only statements made at or after this moment.", Value = ParameterValue.DateOrInstant)]
     [Parameter("to", "Only statements made up to this moment; a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant)]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Example = "direct-quote")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
     [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
     [Parameter("limit", "Items per page; default 100.",
         Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]

@@ -76,7 +76,7 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
             from id in Sequence
             from resume in Gen.Bool
             select resume && id.All(c => c is >= ' ' and <= '~')
-                ? r with { Headers = [new("Last-Event-ID", id)], Fields = [.. r.Fields, "after"], What = $"{r.What}; Last-Event-ID {id}" }
+                ? r with { Headers = [new("Last-Event-ID", id)], Fields = [.. r.Fields, "Last-Event-ID"], What = $"{r.What}; Last-Event-ID {id}" }
                 : r),
         ["GET /api/events/export"] = (1, Get("/api/events/export", Const("/api/events/export"), P("after", Sequence))),
         ["GET /api/timeline/bounds"] = (1, Get("/api/timeline/bounds", Const("/api/timeline/bounds"))),
