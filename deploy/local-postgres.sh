@@ -5,6 +5,9 @@
 #   deploy/local-postgres.sh remove <data-dir>        stops it and deletes its data
 #   deploy/local-postgres.sh crash <data-dir>         stops it the hard way (pg_ctl -m immediate), for crash tests
 #   deploy/local-postgres.sh free-port <first-port>   prints the first port from there that nothing listens on
+#   deploy/local-postgres.sh replica <data-dir> <port> <primary-port> [--throwaway]
+#                                                     a streaming replica of the cluster on <primary-port> (pg_basebackup -R);
+#                                                     prints its connection string; stop and remove it as any cluster
 # --throwaway turns off fsync and synchronous commit: tests only, never for data you keep.
 # Run as root, the cluster runs as the postgres user, which cannot enter a checkout under a private home
 # (/root is mode 700): the cluster's data then lives under /var/lib/positionledger instead, at a path
@@ -82,6 +85,23 @@ start() {
   echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
 }
 
+replica() {
+  local given=$1 port=$2 primary_port=$3 mode=${4:-}
+  local bin; bin=$(pg_bin)
+  local dir; dir=$(cluster_dir "$given")
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir" && chmod 700 "$dir"
+    # -R writes the standby's settings (primary_conninfo, standby.signal); -X stream copies the WAL it needs.
+    if ! as_owner "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir" -R -X stream -c fast >&2; then
+      echo "pg_basebackup from port $primary_port failed (the primary must accept replication connections from 127.0.0.1)." >&2
+      exit 1
+    fi
+    rm -f "$dir/postmaster.pid" "$dir/server.log"
+  fi
+  start "$given" "$port" "$mode"
+}
+
 stop() {
   local dir; dir=$(cluster_dir "$1")
   local bin; bin=$(pg_bin)
@@ -107,6 +127,7 @@ case "${1:-}" in
   remove) remove "$2" ;;
   crash) crash "$2" ;;
   free-port) free_port "$2" ;;
-  *) echo "usage: $0 start <data-dir> <port> [--throwaway] | stop <data-dir> | remove <data-dir> | crash <data-dir> | free-port <port>" >&2
+  replica) replica "$2" "$3" "$4" "${5:-}" ;;
+  *) echo "usage: $0 start <data-dir> <port> [--throwaway] | stop <data-dir> | remove <data-dir> | crash <data-dir> | free-port <port> | replica <data-dir> <port> <primary-port>" >&2
      exit 2 ;;
 esac

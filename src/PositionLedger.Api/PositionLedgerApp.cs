@@ -49,6 +49,8 @@ public static class PositionLedgerApp
             .AddSingleton(TimeProvider.System)
             .AddHttpContextAccessor()
             .AddSingleton<SettledReads>()
+            .AddSingleton(services => new ReadReplica(configuration, schema, services.GetRequiredService<TimeProvider>()))
+            .AddHostedService<ReadReplica.RecordSettledPoint>()
             .AddStatements()
             .AddSources()
             .AddImports(schema);
@@ -67,7 +69,8 @@ public static class PositionLedgerApp
             defaults.Production.GeneratedCodeMode = JasperFx.CodeGeneration.TypeLoadMode.Static;
             defaults.AutoResolveProjectRoot = true;
         });
-        builder.Services.AddHealthChecks().AddNpgSql(_ => pools.App, name: "postgresql", tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddNpgSql(_ => pools.App, name: "postgresql", tags: ["ready"])
+            .AddCheck<ReadReplica.Health>("replica", tags: ["ready"]);
 
         AddEventStore(builder, pools, schema, multiNode);
         AddWolverine(builder, multiNode);
@@ -104,6 +107,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.Listeners.Add(new LedgerMetrics.CountAppends());
                 options.AddParties().AddIssues().AddSources().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
+                options.Storage.ExtendedSchemaObjects.Add(ReadReplica.DefineTable(options.DatabaseSchemaName));
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
                 // deploy scripts) ends such sessions; this is the last resort if the server has none.

@@ -311,6 +311,8 @@ public static class OpenApi
             okResponse.Headers[HeaderNames.ETag] = Header("Strong for a settled knownAt (the answer never changes), weak otherwise.");
             okResponse.Headers[HeaderNames.CacheControl] = Header("`public, max-age=31536000, immutable` for a settled knownAt; "
                 + "otherwise a max-age of a few seconds (Reads:CacheSeconds). `private` where reads need a key.");
+            okResponse.Headers[ReadReplica.AnsweredByHeader] = Header("`replica` when a streaming replica answered (a knownAt "
+                + "it has settled), `primary` otherwise.");
             okResponse.Headers[HeaderNames.ContentLocation] = Header("Without knownAt: the same question pinned to the knownAt "
                 + "it was answered for; that URL's answer becomes immutable once its knownAt is settled.");
         }

@@ -29,7 +29,8 @@ namespace PositionLedger.Infrastructure;
 /// </para>
 /// </summary>
 public sealed partial class SettledReads(
-    NpgsqlDataSource db, Marten.IDocumentStore store, TimeProvider clock, IOptions<AuthSettings> auth, IConfiguration configuration)
+    NpgsqlDataSource db, Marten.IDocumentStore store, ReadReplica replica, TimeProvider clock, IOptions<AuthSettings> auth,
+    IConfiguration configuration)
 {
     public const string CacheSecondsSetting = "Reads:CacheSeconds";
     public const string ClockSkewSetting = "Reads:ClockSkewSeconds";
@@ -63,25 +64,42 @@ public sealed partial class SettledReads(
             return;
         }
 
-        var ledger = await ReadLedgerAsync(context.RequestAborted);
         string etag;
         string cacheControl;
-        if (given is not null && Instants.TryParseUpperBound(given, out var knownAt) && knownAt <= ledger.Settled)
+        DateTimeOffset? pinTo = null;
+        if (await replica.SettledPointAsync(context.RequestAborted) is { } replicated
+            && (given is null || (Instants.TryParseUpperBound(given, out var asked) && asked <= replicated)))
         {
-            etag = $"\"{Hash("settled", Build, request.Path + request.QueryString)}\"";
-            cacheControl = $"{_scope}, max-age=31536000, immutable";
+            // Settled on the replica, so settled everywhere: the replica answers, and the primary is not asked.
+            ReadReplica.Answers(context, replicated);
+            if (given is null)
+            {
+                pinTo = replicated;
+                cacheControl = $"{_scope}, max-age={_cacheSeconds}";
+            }
+            else cacheControl = $"{_scope}, max-age=31536000, immutable";
+            etag = $"\"{Hash("settled", Build, request.Path + Pinned(request, pinTo))}\"";
         }
         else
         {
-            etag = $"W/\"{Hash("live", Build, ledger.State, request.Path + request.QueryString)}\"";
-            cacheControl = $"{_scope}, max-age={_cacheSeconds}";
-            if (given is null)
+            var ledger = await ReadLedgerAsync(context.RequestAborted);
+            if (given is not null && Instants.TryParseUpperBound(given, out var knownAt) && knownAt <= ledger.Settled)
             {
-                var pinned = QueryString.Create(request.Query.SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v)))
-                    .Append(KeyValuePair.Create("knownAt", (string?)Instants.Format(clock.GetUtcNow(), false))));
-                request.QueryString = pinned;
-                context.Response.Headers.ContentLocation = request.Path + pinned;
+                etag = $"\"{Hash("settled", Build, request.Path + request.QueryString)}\"";
+                cacheControl = $"{_scope}, max-age=31536000, immutable";
             }
+            else
+            {
+                etag = $"W/\"{Hash("live", Build, ledger.State, request.Path + request.QueryString)}\"";
+                cacheControl = $"{_scope}, max-age={_cacheSeconds}";
+                if (given is null) pinTo = clock.GetUtcNow();
+            }
+        }
+        if (pinTo is { } pin)
+        {
+            // An omitted knownAt is pinned before the query runs; Content-Location names the URL that answers the same.
+            request.QueryString = Pinned(request, pin);
+            context.Response.Headers.ContentLocation = request.Path + request.QueryString;
         }
 
         var headers = context.Response.Headers;
@@ -106,6 +124,11 @@ public sealed partial class SettledReads(
         });
         await next();
     }
+
+    private static QueryString Pinned(HttpRequest request, DateTimeOffset? knownAt) => knownAt is not { } pin
+        ? request.QueryString
+        : QueryString.Create(request.Query.SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v)))
+            .Append(KeyValuePair.Create("knownAt", (string?)Instants.Format(pin, false))));
 
     /// <summary>What the ledger has committed and has open now (see the class's summary), and the settled point.</summary>
     public async Task<(string State, DateTimeOffset Settled)> ReadLedgerAsync(CancellationToken ct)

@@ -29,7 +29,8 @@ public static class GetChangesEndpoint
     [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock,
+        CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (from is null) errors["from"] = ["'from' is required."];
@@ -45,6 +46,7 @@ public static class GetChangesEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
+        db = replica.StancesFor(context, after.KnownAt) ?? db;
         var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds))
             .GetValueOrDefault(party) ?? [];
         var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds))

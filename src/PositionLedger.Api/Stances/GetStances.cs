@@ -33,7 +33,8 @@ public static class GetPartyStanceEndpoint
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock,
+        CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
@@ -43,6 +44,7 @@ public static class GetPartyStanceEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
+        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
         var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds);
         return TypedResults.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
     }
@@ -61,7 +63,8 @@ public static class GetStancesEndpoint
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(
         string? asOf, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock,
+        CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
@@ -70,6 +73,7 @@ public static class GetStancesEndpoint
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
+        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
         var stances = await StanceQueries.StancesAsync(db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds);
         return TypedResults.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,
             [.. parties.Select(p => new PartyIssues(p, stances.GetValueOrDefault(p) ?? []))]));

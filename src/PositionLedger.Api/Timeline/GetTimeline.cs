@@ -42,7 +42,7 @@ public static class GetTimelineEndpoint
     [Parameter("after", "The next value of the previous page.")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after, string? evidence,
-        NpgsqlDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        NpgsqlDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         DateTimeOffset? fromValue = null, toValue = null;
@@ -69,7 +69,8 @@ public static class GetTimelineEndpoint
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
         var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds);
-        return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct));
+        var source = replica.ReadsFor(context, knownAtValue) ?? db;
+        return TypedResults.Ok(await PageAsync(source, table, filter, knownAtValue, cursor?.Position, size, ct));
     }
 
     /// <summary>One page of the timeline after a position (statedAt, first sequence); shared with the replay command.</summary>

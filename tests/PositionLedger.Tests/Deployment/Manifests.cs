@@ -35,6 +35,9 @@ public sealed class when_the_deployment_files_are_read
         Text(container, "livenessProbe", "httpGet", "path").ShouldBe("/health/live");
         Text(container, "envFrom", "0", "secretRef", "name").ShouldBe("positionledger-config");
         ((YamlSequenceNode)At(container, "env")).Select(e => Text(e, "name")).ShouldContain("PositionLedger__Nodes");
+        // Reads at a settled knownAt go to CloudNativePG's read-only service: <cluster>-ro.
+        ((YamlSequenceNode)At(container, "env")).Single(e => Text(e, "name") == "ConnectionStrings__PositionLedgerReplica")
+            .ShouldSatisfyAllConditions(e => Text(e, "value").ShouldStartWith("Host=positionledger-db-ro;"));
 
         var cluster = all.Single(d => Text(d, "kind") == "Cluster");
         Text(cluster, "apiVersion").ShouldStartWith("postgresql.cnpg.io/");

@@ -19,8 +19,8 @@ namespace PositionLedger.Tests.Stances;
 /// </summary>
 public sealed class when_random_histories_are_checked_against_the_reference_fold(AppFixture app) : ApiTest(app)
 {
-    private static readonly string[] Parties = ["russia", "ukraine", "us", "belarus"];
-    private static readonly string[] Issues = ["ceasefire", "kursk", "territory"];
+    internal static readonly string[] Parties = ["russia", "ukraine", "us", "belarus"];
+    internal static readonly string[] Issues = ["ceasefire", "kursk", "territory"];
 
     [Theory]
     [InlineData(1, 300)]
@@ -30,9 +30,9 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
     {
         await App.GivenPartiesAndIssuesAsync(Parties, Issues);
         var random = new Random(seed);
-        await GenerateHistory(random, events);
+        await GenerateHistoryAsync(App, random, events);
 
-        var log = await RawLog();
+        var log = await RawLogAsync(App);
         var questions = Questions(random, log).ToList();
         var before = new List<string>();
         foreach (var (asOf, knownAt, kinds) in questions)
@@ -63,7 +63,8 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
         afterSwap.ShouldBe(before);
     }
 
-    private async Task GenerateHistory(Random random, int count)
+    /// <summary>A random history of statements, corrections and retractions, appended to the app's ledger.</summary>
+    internal static async Task GenerateHistoryAsync(AppFixture app, Random random, int count)
     {
         var live = new List<PositionStated>();
         var current = new Dictionary<Guid, StatementContent>();
@@ -101,7 +102,7 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
                 live.Remove(target);
                 e = new StatementRetracted(target.StatementId, "retraction");
             }
-            await App.GivenAsync(e);
+            await app.GivenAsync(e);
         }
     }
 
@@ -131,9 +132,9 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
 
     private static T Pick<T>(Random random, T[] items) => items[random.Next(items.Length)];
 
-    private async Task<IReadOnlyList<IEvent>> RawLog()
+    internal static async Task<IReadOnlyList<IEvent>> RawLogAsync(AppFixture app)
     {
-        await using var session = App.Store.QuerySession();
+        await using var session = app.Store.QuerySession();
         return await session.Events.QueryAllRawEvents()
             .Where(e => e.StreamKey != Tombstone.StreamKey)
             .OrderBy(e => e.Sequence)
@@ -141,7 +142,7 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
     }
 
     /// <summary>asOf across the valid-time range; knownAt on, just before and between record times, and now.</summary>
-    private static IEnumerable<(string AsOf, string KnownAt, string[]? Kinds)> Questions(Random random, IReadOnlyList<IEvent> log)
+    internal static IEnumerable<(string AsOf, string KnownAt, string[]? Kinds)> Questions(Random random, IReadOnlyList<IEvent> log)
     {
         var recorded = log.Select(e => e.Timestamp).Distinct().Order().ToArray();
         for (var i = 0; i < 40; i++)

@@ -2,6 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using PositionLedger.Infrastructure;
 using PositionLedger.Revisions;
 using System;
 using System.Linq;
@@ -15,13 +16,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly PositionLedger.Infrastructure.ReadReplica _readReplica;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
+            _readReplica = readReplica;
             _revisionTable = revisionTable;
             _timeProvider = timeProvider;
         }
@@ -39,7 +42,7 @@ namespace Internal.Generated.WolverineHandlers
             var evidence = httpContext.Request.Query["evidence"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, _npgsqlDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, _npgsqlDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfTimelinePageAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
