@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks B1-B6 of PositionLedger (see README), with their baselines measured in the same run.
+# Benchmarks B1-B6 and B11 of PositionLedger (docs/benchmarks.md), with their baselines measured in the same run.
 #   deploy/bench.sh [--statements N]     default 1,000,000; puts the run into docs/benchmarks.md, writes docs/benchmarks-latest-run.md and docs/benchmarks.json
 # Uses POSITIONLEDGER_BENCH_CONNECTION when set; otherwise a fresh local PostgreSQL with DURABLE settings
 # (fsync and synchronous commit on) in .data/bench-postgres, removed afterwards.
@@ -17,6 +17,8 @@ fi
 # reach the old one.
 cleanup() {
   pkill -f "$root/.data/bench-app/PositionLedger.Api.dll" 2>/dev/null || true
+  pkill -f "positionledger-nginx-" 2>/dev/null || true
+  deploy/local-postgres.sh remove .data/bench-replica 2>/dev/null || true
   if [ -n "${pg_dir:-}" ]; then deploy/local-postgres.sh remove "$pg_dir"; fi
 }
 trap cleanup EXIT

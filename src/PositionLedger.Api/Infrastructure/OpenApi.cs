@@ -22,6 +22,7 @@ public static class ApiTags
     public const string Imports = "Imports";
     public const string Activity = "Activity";
     public const string Sources = "Sources";
+    public const string Analysis = "Analysis";
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -36,6 +37,8 @@ public static class ApiTags
         [Events] = "The raw event log in record order: pages, a live feed (server-sent events) and an NDJSON export.",
         [Imports] = "Bulk import of archived statements: all or nothing per batch, every invalid line named.",
         [Activity] = "Recording activity per UTC day, from an asynchronous projection.",
+        [Analysis] = "What the record shows over time: claims that came true or not, reversals, and how far apart the "
+            + "parties are on an issue; the same asOf/knownAt clocks and evidence filter as every answer.",
         [Sources] = "Archived documents that statements are anchored in (W3C Web Annotation selectors, code points), "
             + "registered once with their text, language and translation provenance; their annotations, also as JSON-LD.",
     };

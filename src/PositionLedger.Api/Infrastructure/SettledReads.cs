@@ -80,6 +80,12 @@ public sealed partial class SettledReads(
             else cacheControl = $"{_scope}, max-age=31536000, immutable";
             etag = $"\"{Hash("settled", Build, request.Path + Pinned(request, pinTo))}\"";
         }
+        else if (given is not null && Instants.TryParseUpperBound(given, out var earlier) && earlier <= KnownSettledPoint)
+        {
+            // Settled at an earlier look, so settled for good: no query at all.
+            etag = $"\"{Hash("settled", Build, request.Path + request.QueryString)}\"";
+            cacheControl = $"{_scope}, max-age=31536000, immutable";
+        }
         else
         {
             var ledger = await ReadLedgerAsync(context.RequestAborted);
@@ -144,8 +150,20 @@ public sealed partial class SettledReads(
             """);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return (reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1) - _skew);
+        var settled = reader.GetFieldValue<DateTimeOffset>(1) - _skew;
+        // The settled point only moves forward: a transaction that starts later has a later start.
+        long seen;
+        while ((seen = Interlocked.Read(ref _knownSettledTicks)) < settled.UtcTicks
+            && Interlocked.CompareExchange(ref _knownSettledTicks, settled.UtcTicks, seen) != seen)
+        {
+        }
+        return (reader.GetString(0), settled);
     }
+
+    private long _knownSettledTicks = DateTimeOffset.MinValue.UtcTicks;
+
+    /// <summary>The latest settled point this node has read: every knownAt up to it is settled for good.</summary>
+    private DateTimeOffset KnownSettledPoint => new(Interlocked.Read(ref _knownSettledTicks), TimeSpan.Zero);
 
     private static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag) =>
         ifNoneMatch.SelectMany(v => (v ?? "").Split(',')).Select(v => v.Trim()).Any(v => v == "*" || v == etag || v == $"W/{etag}"

@@ -20,6 +20,15 @@ public static class StanceWords
 
     public static string Word(this Stance stance) => stance.ToString().ToLowerInvariant();
 
+    /// <summary>The sign class of the analysis rules: positive, neutral, negative, or none (withdraws).</summary>
+    public static string SignClass(this Stance stance) => stance switch
+    {
+        Stance.Proposes or Stance.Supports or Stance.Accepts or Stance.Conditional => "positive",
+        Stance.Noncommittal => "neutral",
+        Stance.Opposes or Stance.Rejects => "negative",
+        _ => "none",
+    };
+
     /// <summary>Score for charts: +2 for the positive stances, down to -2; withdraws has none.</summary>
     public static int? Score(this Stance stance) => stance switch
     {

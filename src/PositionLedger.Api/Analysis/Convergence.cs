@@ -1,0 +1,135 @@
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using PositionLedger.Infrastructure;
+using PositionLedger.Issues;
+using PositionLedger.Parties;
+using PositionLedger.Revisions;
+using PositionLedger.Sources;
+using PositionLedger.Statements;
+using Wolverine.Http;
+
+namespace PositionLedger.Analysis;
+
+/// <summary>The valid-time range and record time of an analysis read.</summary>
+public sealed record AnalysisRange(DateTimeOffset? From, DateTimeOffset To, DateTimeOffset KnownAt)
+{
+    /// <param name="fromIsStartOfDay">A date as <c>from</c> means the start of that UTC day (else its end, as asOf).</param>
+    public static AnalysisRange? TryRead(
+        string? from, string? to, string? knownAt, TimeProvider clock, bool fromIsStartOfDay, out ProblemDetails problem)
+    {
+        var now = clock.GetUtcNow();
+        var errors = new Dictionary<string, string[]>();
+        DateTimeOffset? fromValue = null;
+        DateTimeOffset toValue = now, knownAtValue = now;
+        if (from is not null)
+        {
+            var read = fromIsStartOfDay ? Instants.TryParse(from, out var start, out _) : Instants.TryParseUpperBound(from, out start);
+            if (read) fromValue = start;
+            else errors["from"] = [$"'from' must be {Instants.FormatHint}."];
+        }
+        if (to is not null && !Instants.TryParseUpperBound(to, out toValue)) errors["to"] = [$"'to' must be {Instants.FormatHint}."];
+        if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue))
+            errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
+        problem = errors.Count > 0 ? Problems.Invalid(errors) : WolverineContinue.NoProblems;
+        return errors.Count > 0 ? null : new AnalysisRange(fromValue, toValue, knownAtValue);
+    }
+}
+
+public sealed record ConvergencePoint(DateTimeOffset At, int? Gap, IReadOnlyDictionary<string, int> Scores);
+
+public sealed record IssueConvergence(string Issue, DateTimeOffset KnownAt, IReadOnlyList<ConvergencePoint> Points);
+
+/// <summary>
+/// Rule 8 of docs/design.md: how far apart the parties' stances on an issue are over time. The parties' own
+/// statements on the issue, one walk of the basis index per party, folded in statedAt order.
+/// </summary>
+public static class ConvergenceEndpoint
+{
+    private const string Sql = """
+        select r.party, r.stance, k.stated_at
+        from unnest(@parties) as p(party)
+        cross join lateral (
+            select x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
+            where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at <= @to
+              and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
+              and x.evidence_kind = any(@kinds)
+        ) k
+        join {0} r on r.statement_id = k.statement_id and r.version = k.version
+        order by k.stated_at, k.statement_seq
+        """;
+
+    [WolverineGet("/api/issues/{issue}/convergence", OperationId = "getConvergence")]
+    [Tags(ApiTags.Analysis)]
+    [EndpointSummary("How far apart the parties are on an issue, over time")]
+    [EndpointDescription("The gap at an instant is the largest minus the smallest stance score (proposes, supports, accepts 2; "
+        + "conditional 1; noncommittal 0; opposes -1; rejects -2) among the parties with a stance on the issue as of that instant "
+        + "(claims never count); null with fewer than two. A point at from, and one at every distinct statedAt of a party's own "
+        + "statement on the issue in (from, to]. Dates mean the end of that UTC day.")]
+    [Parameter("issue", "The issue's slug, e.g. ceasefire-30-day.", Value = ParameterValue.Slug, Example = "ceasefire-30-day")]
+    [Parameter("from", "The first point (valid time); default: the issue's first statedAt.",
+        Value = ParameterValue.DateOrInstant, Example = "2025-03-10")]
+    [Parameter("to", "The last moment (valid time); default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
+    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
+        Value = ParameterValue.DateOrInstant)]
+    public static async Task<Results<Ok<IssueConvergence>, ProblemHttpResult>> Get(
+        string issue, string? from, string? to, string? knownAt, string? evidence,
+        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+    {
+        var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: false, out var problem);
+        if (range is null) return TypedResults.Problem(problem);
+        problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
+        if (await session.LoadAsync<Issue>(issue, ct) is null)
+            return TypedResults.Problem(Problems.NotFound($"No issue '{issue}' is registered."));
+
+        var parties = await session.Query<Party>().Select(p => p.Id).ToListAsync(ct);
+        await using var command = db.Value.CreateCommand(
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        command.Parameters.AddWithValue("parties", parties.ToArray());
+        command.Parameters.AddWithValue("issue", issue);
+        command.Parameters.AddWithValue("to", range.To.ToUniversalTime());
+        command.Parameters.AddWithValue("known_at", range.KnownAt.ToUniversalTime());
+        command.Parameters.AddWithValue("kinds", kinds);
+        var statements = new List<(string Party, Stance Stance, DateTimeOffset StatedAt)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                statements.Add((reader.GetString(0), StanceWords.ByWord[reader.GetString(1)], reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+        return TypedResults.Ok(new IssueConvergence(issue, range.KnownAt, Points(statements, range)));
+    }
+
+    /// <summary>The fold: statements in statedAt and tie order, so the last one applied per party is its basis.</summary>
+    private static List<ConvergencePoint> Points(List<(string Party, Stance Stance, DateTimeOffset StatedAt)> statements, AnalysisRange range)
+    {
+        DateTimeOffset from;
+        if (range.From is { } given) from = given;
+        else if (statements.Count > 0) from = statements[0].StatedAt;
+        else return [];
+        var basis = new Dictionary<string, Stance>();
+        var points = new List<ConvergencePoint>();
+        var next = 0;
+        void ApplyThrough(DateTimeOffset at)
+        {
+            for (; next < statements.Count && statements[next].StatedAt <= at; next++) basis[statements[next].Party] = statements[next].Stance;
+        }
+        ConvergencePoint PointAt(DateTimeOffset at)
+        {
+            var scores = basis.Where(b => b.Value.Score() is not null)
+                .OrderBy(b => b.Key, StringComparer.Ordinal)
+                .ToDictionary(b => b.Key, b => b.Value.Score()!.Value);
+            return new ConvergencePoint(at, scores.Count < 2 ? null : scores.Values.Max() - scores.Values.Min(), scores);
+        }
+        ApplyThrough(from);
+        points.Add(PointAt(from));
+        while (next < statements.Count)
+        {
+            var at = statements[next].StatedAt;
+            ApplyThrough(at);
+            points.Add(PointAt(at));
+        }
+        return points;
+    }
+}

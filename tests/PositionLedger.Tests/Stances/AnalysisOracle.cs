@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using PositionLedger.Infrastructure;
+using PositionLedger.Sources;
+using PositionLedger.Tests.Infrastructure;
+
+namespace PositionLedger.Tests.Stances;
+
+/// <summary>
+/// Analysis rules 6-8 on random histories: the API's claims-made, flips and convergence equal the reference fold
+/// over the raw events, for many (asOf or range, knownAt, evidence filter) questions.
+/// </summary>
+public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest(app)
+{
+    private static readonly string[] Parties = when_random_histories_are_checked_against_the_reference_fold.Parties;
+    private static readonly string[] Issues = when_random_histories_are_checked_against_the_reference_fold.Issues;
+
+    [Theory]
+    [InlineData(4, 300)]
+    [InlineData(5, 200)]
+    public async Task claims_flips_and_convergence_agree_with_a_plain_fold_of_the_raw_events(int seed, int events)
+    {
+        await App.GivenPartiesAndIssuesAsync(Parties, Issues);
+        var random = new Random(seed);
+        await when_random_histories_are_checked_against_the_reference_fold.GenerateHistoryAsync(App, random, events);
+        var log = await when_random_histories_are_checked_against_the_reference_fold.RawLogAsync(App);
+        var questions = when_random_histories_are_checked_against_the_reference_fold.Questions(random, log).ToList();
+
+        var compared = 0;
+        foreach (var (asOf, knownAt, kinds) in questions)
+        {
+            var filter = kinds is null ? "" : $"&evidence={string.Join(',', kinds)}";
+            var known = $"knownAt={Uri.EscapeDataString(knownAt)}{filter}";
+            Instants.TryParseUpperBound(asOf, out var asOfValue).ShouldBeTrue();
+            Instants.TryParseUpperBound(knownAt, out var knownAtValue).ShouldBeTrue();
+            var party = Parties[random.Next(Parties.Length)];
+            var issue = Issues[random.Next(Issues.Length)];
+            var (from, to) = Range(random);
+
+            var claims = await Client.GetFromJsonAsync<JsonObject>($"/api/parties/{party}/claims-made?asOf={asOf}&{known}");
+            var expectedClaims = ReferenceFold.ClaimsMade(log, party, asOfValue, knownAtValue, kinds);
+            Render(claims!["claims"]!.AsArray().Select(c => $"{c!["statementId"]}:{c["resolution"]}:{c["resolvedBy"]}"))
+                .ShouldBe(Render(expectedClaims.Select(c => $"{c.StatementId}:{c.Resolution}:{c.ResolvedBy}")),
+                    $"claims-made {party} asOf={asOf} {known}");
+            ((int)claims["totals"]!["made"]!).ShouldBe(expectedClaims.Count);
+            ((int)claims["totals"]!["open"]!).ShouldBe(expectedClaims.Count(c => c.Resolution == "open"));
+
+            var range = (from is null ? "" : $"from={from}&") + (to is null ? "" : $"to={to}&");
+            DateTimeOffset? fromStart = from is null ? null : Instants.TryParse(from, out var f, out _) ? f : throw new FormatException();
+            var toEnd = to is null ? DateTimeOffset.UtcNow : Instants.TryParseUpperBound(to, out var t) ? t : throw new FormatException();
+            var flips = await Client.GetFromJsonAsync<JsonObject>($"/api/parties/{party}/flips?{range}{known}");
+            Render(flips!["flips"]!.AsArray().Select(x =>
+                    $"{x!["issue"]}:{x["before"]!["statementId"]}>{x["after"]!["statementId"]}:{x["swing"]?.ToString() ?? "null"}"))
+                .ShouldBe(Render(ReferenceFold.Flips(log, party, fromStart, toEnd, knownAtValue, kinds)
+                    .Select(x => $"{x.Issue}:{x.Before}>{x.After}:{x.Swing?.ToString(CultureInfo.InvariantCulture) ?? "null"}")),
+                    $"flips {party} {range}{known}");
+
+            DateTimeOffset? fromEnd = from is null ? null : Instants.TryParseUpperBound(from, out var fe) ? fe : throw new FormatException();
+            var convergence = await Client.GetFromJsonAsync<JsonObject>($"/api/issues/{issue}/convergence?{range}{known}");
+            Render(convergence!["points"]!.AsArray().Select(p => $"{(DateTimeOffset)p!["at"]!:O}:{p["gap"]?.ToString() ?? "null"}:"
+                    + string.Join(",", p["scores"]!.AsObject().Select(s => $"{s.Key}={s.Value}"))))
+                .ShouldBe(Render(ReferenceFold.Convergence(log, issue, fromEnd, toEnd, knownAtValue, kinds)
+                    .Select(p => $"{p.At:O}:{p.Gap?.ToString(CultureInfo.InvariantCulture) ?? "null"}:{p.Scores}")),
+                    $"convergence {issue} {range}{known}");
+            compared++;
+        }
+        compared.ShouldBe(questions.Count);
+    }
+
+    /// <summary>A valid-time range: either end left out at times, dates and instants, sometimes empty.</summary>
+    private static (string? From, string? To) Range(Random random)
+    {
+        string Moment() => random.Next(2) == 0
+            ? $"2025-03-{random.Next(1, 12):00}"
+            : new DateTimeOffset(2025, 3, 1, 0, 0, 0, TimeSpan.Zero).AddHours(random.Next(11 * 24))
+                .ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        return (random.Next(4) == 0 ? null : Moment(), random.Next(4) == 0 ? null : Moment());
+    }
+
+    private static string Render(IEnumerable<string> lines) => string.Join("\n", lines);
+}
