@@ -43,8 +43,8 @@ var only = ArgText("--only", null)
     .Select(id => id.ToUpperInvariant())
     .ToHashSet();
 bool Runs(string id) => only is null || only.Contains(id);
-if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6", "B11"]).ToList() is [_, ..] unknown)
-    throw new ArgumentException($"--only takes B1 to B6 and B11, not {string.Join(", ", unknown)}.");
+if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B11"]).ToList() is [_, ..] unknown)
+    throw new ArgumentException($"--only takes B1 to B7 and B11, not {string.Join(", ", unknown)}.");
 var command = $"deploy/bench.sh --statements {target}" + (only is null ? "" : $" --only {string.Join(',', only.Order())}");
 var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")
     ?? throw new InvalidOperationException("Set POSITIONLEDGER_BENCH_CONNECTION (deploy/bench.sh does).");
@@ -126,6 +126,38 @@ foreach (var stage in stages)
     if (!Runs("B2")) continue;
     Say($"B2 at {stage:N0}: stance-as-of latency, server-side and over HTTP, and a naive fold...");
     b2[stage] = await StanceLatency(samples: 400);
+}
+
+if (Runs("B7"))
+{
+    Say($"B7: analysis reads on the ledger of {ledger.Count:N0} (claims made, flips and convergence over 30 days), server-side...");
+    var span = DateTimeOffset.UtcNow - firstRecorded;
+    var all = EvidenceKinds.All;
+    var parties = SyntheticLedger.Parties;
+    async Task<Percentiles> Time(Func<DateTimeOffset, DateTimeOffset, Task> read)
+    {
+        var samples = new List<double>();
+        for (var i = 0; i < 250; i++)
+        {
+            var (asOf, knownAt) = (ledger.RandomAsOf(), firstRecorded + span * Random.Shared.NextDouble());
+            var started = Stopwatch.GetTimestamp();
+            await read(asOf, knownAt);
+            if (i >= 50) samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds); // the first 50 warm up
+        }
+        return Percentiles.Of(samples);
+    }
+    var claimsMade = await Time((asOf, knownAt) => PositionLedger.Analysis.ClaimsMadeEndpoint.ReadAsync(
+        stanceDb.Value, revisions, ledger.RandomParty(), new Clocks(asOf, knownAt), all, CancellationToken.None));
+    var flips = await Time((asOf, knownAt) => PositionLedger.Analysis.FlipsEndpoint.ReadAsync(stanceDb.Value, revisions,
+        ledger.RandomParty(), SyntheticLedger.Issues, new(asOf.AddDays(-30), asOf, knownAt), all, CancellationToken.None));
+    var convergence = await Time((asOf, knownAt) => PositionLedger.Analysis.ConvergenceEndpoint.ReadAsync(stanceDb.Value, revisions,
+        SyntheticLedger.Issues[Random.Shared.Next(SyntheticLedger.Issues.Length)], parties, new(asOf.AddDays(-30), asOf, knownAt), all,
+        CancellationToken.None));
+    results.Add(new("B7", $"analysis reads, {ledger.Count:N0} statements, server-side",
+        $"claims made (whole history) p50/p95 {claimsMade.P50:N1}/{claimsMade.P95:N1} ms; "
+        + $"flips (30 days) {flips.P50:N1}/{flips.P95:N1} ms; "
+        + $"convergence (30 days) {convergence.P50:N1}/{convergence.P95:N1} ms", "", "p95 < 20 ms each",
+        claimsMade.P95 < 20 && flips.P95 < 20 && convergence.P95 < 20));
 }
 
 if (Runs("B1"))
@@ -275,7 +307,11 @@ if (Runs("B11"))
         etags[url] = first.Headers.ETag!.ToString();
     }
     var notModifiedRate = await PublicReads.RateAsync(reader, urls, HttpStatusCode.NotModified,
-        request => { request.Headers.TryAddWithoutValidation("If-None-Match", etags[request.RequestUri!.OriginalString]); return request; });
+        request =>
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", etags[request.RequestUri!.OriginalString]);
+            return request;
+        });
 
     double cachedRate;
     await using (var nginx = await PublicReads.Nginx.StartAsync(Port + 1, Port))

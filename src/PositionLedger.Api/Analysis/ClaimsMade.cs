@@ -11,17 +11,6 @@ using Wolverine.Http;
 
 namespace PositionLedger.Analysis;
 
-public static class ClaimResolutions
-{
-    public const string BorneOut = "borne-out";
-    public const string Contradicted = "contradicted";
-    public const string Open = "open";
-
-    /// <summary>Rule 6: a claim against the statement that resolves it (none: open).</summary>
-    public static string Of(Stance claimed, Stance? resolvedAs) =>
-        resolvedAs is not { } actual ? Open : actual.SignClass() == claimed.SignClass() ? BorneOut : Contradicted;
-}
-
 public sealed record ClaimMade(
     string StatementId, string About, string Issue, string Stance, string StatedAt, string Speaker, ClaimedBy ClaimedBy,
     string EvidenceKind, string Resolution, string? ResolvedBy);
@@ -77,12 +66,13 @@ public static class ClaimsMadeEndpoint
     [Parameter("party", "The claiming party's slug, e.g. ukraine.", Value = ParameterValue.Slug, Example = "ukraine")]
     [Parameter("asOf", "Valid time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyClaimsMade>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table,
+        TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
@@ -91,6 +81,7 @@ public static class ClaimsMadeEndpoint
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
+        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
         var claims = await ReadAsync(db.Value, table, party, clocks, kinds, ct);
         var totals = new ClaimTotals(claims.Count,
             claims.Count(c => c.Resolution == ClaimResolutions.BorneOut),
@@ -102,7 +93,8 @@ public static class ClaimsMadeEndpoint
     public static async Task<List<ClaimMade>> ReadAsync(
         NpgsqlDataSource db, RevisionTable table, string party, Clocks clocks, string[] kinds, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        await using var command = db.CreateCommand(
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("party", party);
         command.Parameters.AddWithValue("as_of", clocks.AsOf.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", clocks.KnownAt.ToUniversalTime());

@@ -1,6 +1,7 @@
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
@@ -46,14 +47,23 @@ public sealed record IssueConvergence(string Issue, DateTimeOffset KnownAt, IRea
 /// </summary>
 public static class ConvergenceEndpoint
 {
+    // Each party's basis as of from (one probe of the basis index), then its statements in (from, to]: the walk
+    // covers the range asked about, not the issue's whole history.
     private const string Sql = """
         select r.party, r.stance, k.stated_at
         from unnest(@parties) as p(party)
         cross join lateral (
-            select x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
-            where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at <= @to
-              and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-              and x.evidence_kind = any(@kinds)
+            (select x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
+             where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at <= @from
+               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
+               and x.evidence_kind = any(@kinds)
+             order by x.stated_at desc, x.statement_seq desc
+             limit 1)
+            union all
+            (select x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
+             where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at > @from and x.stated_at <= @to
+               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
+               and x.evidence_kind = any(@kinds))
         ) k
         join {0} r on r.statement_id = k.statement_id and r.version = k.version
         order by k.stated_at, k.statement_seq
@@ -70,12 +80,13 @@ public static class ConvergenceEndpoint
     [Parameter("from", "The first point (valid time); default: the issue's first statedAt.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-10")]
     [Parameter("to", "The last moment (valid time); default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<IssueConvergence>, ProblemHttpResult>> Get(
         string issue, string? from, string? to, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table,
+        TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: false, out var problem);
         if (range is null) return TypedResults.Problem(problem);
@@ -85,10 +96,20 @@ public static class ConvergenceEndpoint
             return TypedResults.Problem(Problems.NotFound($"No issue '{issue}' is registered."));
 
         var parties = await session.Query<Party>().Select(p => p.Id).ToListAsync(ct);
-        await using var command = db.Value.CreateCommand(
+        db = replica.StancesFor(context, range.KnownAt) ?? db;
+        var points = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, ct);
+        return TypedResults.Ok(new IssueConvergence(issue, range.KnownAt, points));
+    }
+
+    public static async Task<List<ConvergencePoint>> ReadAsync(
+        NpgsqlDataSource db, RevisionTable table, string issue, string[] parties, AnalysisRange range, string[] kinds,
+        CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
             string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
-        command.Parameters.AddWithValue("parties", parties.ToArray());
+        command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issue", issue);
+        command.Parameters.AddWithValue("from", (range.From ?? DateTimeOffset.MinValue).ToUniversalTime());
         command.Parameters.AddWithValue("to", range.To.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", range.KnownAt.ToUniversalTime());
         command.Parameters.AddWithValue("kinds", kinds);
@@ -98,11 +119,12 @@ public static class ConvergenceEndpoint
             while (await reader.ReadAsync(ct))
                 statements.Add((reader.GetString(0), StanceWords.ByWord[reader.GetString(1)], reader.GetFieldValue<DateTimeOffset>(2)));
         }
-        return TypedResults.Ok(new IssueConvergence(issue, range.KnownAt, Points(statements, range)));
+        return Points(statements, range);
     }
 
     /// <summary>The fold: statements in statedAt and tie order, so the last one applied per party is its basis.</summary>
-    private static List<ConvergencePoint> Points(List<(string Party, Stance Stance, DateTimeOffset StatedAt)> statements, AnalysisRange range)
+    private static List<ConvergencePoint> Points(
+        List<(string Party, Stance Stance, DateTimeOffset StatedAt)> statements, AnalysisRange range)
     {
         DateTimeOffset from;
         if (range.From is { } given) from = given;
@@ -113,7 +135,8 @@ public static class ConvergenceEndpoint
         var next = 0;
         void ApplyThrough(DateTimeOffset at)
         {
-            for (; next < statements.Count && statements[next].StatedAt <= at; next++) basis[statements[next].Party] = statements[next].Stance;
+            for (; next < statements.Count && statements[next].StatedAt <= at; next++)
+                basis[statements[next].Party] = statements[next].Stance;
         }
         ConvergencePoint PointAt(DateTimeOffset at)
         {

@@ -1,6 +1,8 @@
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
 using PositionLedger.Infrastructure;
+using PositionLedger.Issues;
 using PositionLedger.Parties;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
@@ -21,13 +23,28 @@ public sealed record PartyFlips(string Party, DateTimeOffset? From, DateTimeOffs
 /// </summary>
 public static class FlipsEndpoint
 {
+    // The statements in [from, to], and per issue the last one before from (the earlier half of the first pair):
+    // the walk covers the range asked about, not the party's whole history.
     private const string Sql = """
+        with effective as (
+            select x.issue, x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
+            where x.party = @party and x.claimed_by is null
+              and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
+              and x.evidence_kind = any(@kinds)
+        ),
+        chosen as (
+            select * from effective where stated_at >= @from and stated_at <= @to
+            union all
+            select before.* from unnest(@issues) as i(issue)
+            cross join lateral (
+                select * from effective e where e.issue = i.issue and e.stated_at < @from
+                order by e.stated_at desc, e.statement_seq desc
+                limit 1
+            ) before
+        )
         select r.issue, r.statement_id, r.stance, r.stated_at, r.stated_on_date, k.statement_seq
-        from {0} k
+        from chosen k
         join {0} r on r.statement_id = k.statement_id and r.version = k.version
-        where k.party = @party and k.claimed_by is null and k.stated_at <= @to
-          and k.recorded_from <= @known_at and (k.recorded_to is null or k.recorded_to > @known_at)
-          and k.evidence_kind = any(@kinds)
         order by k.issue, k.stated_at, k.statement_seq
         """;
 
@@ -42,12 +59,13 @@ public static class FlipsEndpoint
         Value = ParameterValue.DateOrInstant, Example = "2025-03-01")]
     [Parameter("to", "Flips up to this moment; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyFlips>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table,
+        TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: true, out var problem);
         if (range is null) return TypedResults.Problem(problem);
@@ -56,9 +74,21 @@ public static class FlipsEndpoint
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
-        await using var command = db.Value.CreateCommand(
+        var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
+        db = replica.StancesFor(context, range.KnownAt) ?? db;
+        var flips = await ReadAsync(db.Value, table, party, [.. issues], range, kinds, ct);
+        return TypedResults.Ok(new PartyFlips(party, range.From, range.To, range.KnownAt, flips));
+    }
+
+    public static async Task<List<Flip>> ReadAsync(
+        NpgsqlDataSource db, RevisionTable table, string party, string[] issues, AnalysisRange range, string[] kinds,
+        CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
             string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("party", party);
+        command.Parameters.AddWithValue("issues", issues);
+        command.Parameters.AddWithValue("from", (range.From ?? DateTimeOffset.MinValue).ToUniversalTime());
         command.Parameters.AddWithValue("to", range.To.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", range.KnownAt.ToUniversalTime());
         command.Parameters.AddWithValue("kinds", kinds);
@@ -73,7 +103,7 @@ public static class FlipsEndpoint
                     new FlipSide(stance.Word(), Instants.Format(statedAt, reader.GetBoolean(4)), reader.GetGuid(1).ToString())));
             }
         }
-        return TypedResults.Ok(new PartyFlips(party, range.From, range.To, range.KnownAt, Find(statements, range.From)));
+        return Find(statements, range.From);
     }
 
     private sealed record Row(string Issue, Stance Stance, DateTimeOffset StatedAt, long FirstSequence, FlipSide Side);
@@ -87,7 +117,8 @@ public static class FlipsEndpoint
             var (before, after) = (statements[i - 1], statements[i]);
             if (before.Issue != after.Issue || before.Stance.SignClass() == after.Stance.SignClass()) continue;
             if (from is { } start && after.StatedAt < start) continue;
-            flips.Add((after.StatedAt, after.FirstSequence, new Flip(after.Issue, before.Side, after.Side, after.Stance.Score() - before.Stance.Score())));
+            var swing = after.Stance.Score() - before.Stance.Score();
+            flips.Add((after.StatedAt, after.FirstSequence, new Flip(after.Issue, before.Side, after.Side, swing)));
         }
         // In the later statement's statedAt order, ties as rule 2 orders them (first recorded earlier first).
         return [.. flips.OrderBy(f => f.StatedAt).ThenBy(f => f.FirstSequence).Select(f => f.Flip)];

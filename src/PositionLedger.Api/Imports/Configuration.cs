@@ -1,4 +1,5 @@
 using Marten;
+using PositionLedger.Infrastructure;
 
 namespace PositionLedger.Imports;
 
@@ -8,7 +9,14 @@ public static class Configuration
         services
             .AddSingleton(new BulkAppend.PendingTable($"{schema}.{BulkAppend.TableName}"))
             .AddSingleton<BulkAppend>()
-            .AddHostedService<RecoverImports>();
+            .AddHostedService<RecoverImports>()
+            // After the statement's own adjustments (AddStatements comes first): an imported line is a statement with an id.
+            .Configure<OpenApiContributions>(openApi => openApi.Schemas.Add((_, schemas) =>
+            {
+                if (schemas.TryGetValue(nameof(Statements.StateStatement), out var found)
+                    && found is Microsoft.OpenApi.OpenApiSchema statement)
+                    schemas[ImportBodyAttribute.ItemSchema] = ImportBodyAttribute.Item(statement);
+            }));
 
     public static StoreOptions AddImports(this StoreOptions options)
     {

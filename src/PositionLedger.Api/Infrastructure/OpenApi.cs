@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Wolverine.Http;
 
@@ -62,14 +63,14 @@ public static class OpenApi
                 Describe(operation, context);
                 return Task.CompletedTask;
             });
-            options.AddDocumentTransformer((document, _, _) =>
+            options.AddDocumentTransformer((document, context, _) =>
             {
-                Describe(document);
+                Describe(document, context.ApplicationServices.GetRequiredService<IOptions<OpenApiContributions>>().Value);
                 return Task.CompletedTask;
             });
         });
 
-    private static void Describe(OpenApiDocument document)
+    private static void Describe(OpenApiDocument document, OpenApiContributions contributions)
     {
         document.Info.Title = "PositionLedger";
         document.Info.Version = "1";
@@ -107,20 +108,13 @@ public static class OpenApi
             };
             schemas.Remove("JsonElement");
         }
-        // Without a quote, a statement's evidence gives it (its first anchor's exact words).
-        if (schemas.TryGetValue(nameof(Statements.StateStatement), out var statement) && statement is OpenApiSchema statementSchema)
-        {
-            statementSchema.Required?.Remove("quote");
-            statementSchema.AnyOf = [Requiring("quote"), Requiring("evidence")];
-            if (statementSchema.Properties?.TryGetValue("quote", out var quote) == true && quote is OpenApiSchema quoteSchema)
-                quoteSchema.Description = "The words; may be left out when evidence is given: its first anchor's exact text.";
-            schemas[Imports.ImportBodyAttribute.ItemSchema] = Imports.ImportBodyAttribute.Item(statementSchema);
-        }
+        foreach (var adjust in contributions.Schemas) adjust(document, schemas);
         RequireNonNullInRequests(document, schemas);
-        DeclareVocabularies(document, schemas);
+        DeclareVocabularies(document, schemas, contributions.Vocabularies);
     }
 
-    private static OpenApiSchema Requiring(string property) => new() { Required = new HashSet<string> { property } };
+    /// <summary>A schema that only requires this property (for an anyOf of alternatives).</summary>
+    public static OpenApiSchema Requiring(string property) => new() { Required = new HashSet<string> { property } };
 
     /// <summary>A string schema that takes only these values (and null where <paramref name="nullable"/>).</summary>
     public static OpenApiSchema Enumeration(IEnumerable<string> values, bool nullable = false) => new()
@@ -133,7 +127,8 @@ public static class OpenApi
     /// Stances and evidence kinds travel as text (so that a wrong one is named in a 400); the description lists the
     /// closed vocabularies, so that generated clients get enums. Every schema that has such a property says so.
     /// </summary>
-    private static void DeclareVocabularies(OpenApiDocument document, IDictionary<string, IOpenApiSchema> schemas)
+    private static void DeclareVocabularies(
+        OpenApiDocument document, IDictionary<string, IOpenApiSchema> schemas, IReadOnlyList<OpenApiContributions.Vocabulary> vocabularies)
     {
         var inline = document.Paths.Values
             .SelectMany(p => p.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
@@ -153,13 +148,8 @@ public static class OpenApi
             if (concrete.Properties is not { } properties) continue;
             foreach (var (name, property) in properties.ToList())
             {
-                var words = name switch
-                {
-                    "stance" => Statements.StanceWords.ByWord.Keys,
-                    "evidenceKind" => Sources.EvidenceKinds.All,
-                    "kind" when properties.ContainsKey("anchors") => Sources.EvidenceKinds.Given,
-                    _ => null,
-                };
+                var words = vocabularies
+                    .FirstOrDefault(v => v.Property == name && (v.Beside is null || properties.ContainsKey(v.Beside)))?.Words;
                 if (words is null || property is not OpenApiSchema { Type: { } type } text || !type.HasFlag(JsonSchemaType.String))
                     continue;
                 properties[name] = Enumeration(words, nullable: type.HasFlag(JsonSchemaType.Null));
@@ -377,9 +367,6 @@ public enum ParameterValue
 
     /// <summary>A statement's id: a GUID.</summary>
     StatementId,
-
-    /// <summary>The evidence filter: kinds of evidence, comma-separated (<see cref="Sources.EvidenceKinds.All"/>).</summary>
-    EvidenceKinds,
 }
 
 /// <summary>
@@ -387,7 +374,7 @@ public enum ParameterValue
 /// one is reported against its name; this says what the text must be, so that clients get typed parameters.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
-public sealed class ParameterAttribute(string name, string description) : Attribute
+public class ParameterAttribute(string name, string description) : Attribute
 {
     /// <summary>Instants' input pattern: a date, or a date and time with an offset (seconds and fractions optional).</summary>
     public const string DateOrInstantPattern = @"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$";
@@ -405,7 +392,10 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
     public bool InHeader { get; set; }
     public string? Example { get; set; }
 
-    public void Apply(OpenApiOperation operation)
+    public virtual void Apply(OpenApiOperation operation) => Describe(operation);
+
+    /// <summary>The parameter as described, for a subclass to refine.</summary>
+    protected OpenApiParameter Describe(OpenApiOperation operation)
     {
         var parameters = operation.Parameters ??= [];
         var parameter = parameters.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == Name);
@@ -430,14 +420,6 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
                 Type = JsonSchemaType.String, Pattern = SlugPattern, MinLength = 1, MaxLength = Rules.SlugMaxLength,
             },
             ParameterValue.StatementId => new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
-            // Comma-separated values are an array in form style without explode: generators build the list.
-            ParameterValue.EvidenceKinds => new OpenApiSchema
-            {
-                Type = JsonSchemaType.Array,
-                MinItems = 1,
-                UniqueItems = true,
-                Items = OpenApi.Enumeration(Sources.EvidenceKinds.All),
-            },
             ParameterValue.WholeNumber => new OpenApiSchema
             {
                 Type = JsonSchemaType.Integer,
@@ -450,19 +432,47 @@ public sealed class ParameterAttribute(string name, string description) : Attrib
                 Type = JsonSchemaType.String, MinLength = Required ? 1 : null, MaxLength = MaxLength > 0 ? MaxLength : null,
             },
         };
-        if (Value == ParameterValue.EvidenceKinds)
-        {
-            parameter.Style = ParameterStyle.Form;
-            parameter.Explode = false;
-        }
         if (Example is not null)
-            parameter.Example = Value switch
-            {
-                ParameterValue.WholeNumber => JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture)),
-                ParameterValue.EvidenceKinds => new JsonArray([.. Example.Split(',').Select(k => JsonValue.Create(k))]),
-                _ => JsonValue.Create(Example),
-            };
+            parameter.Example = Value == ParameterValue.WholeNumber
+                ? JsonValue.Create(long.Parse(Example, System.Globalization.CultureInfo.InvariantCulture))
+                : JsonValue.Create(Example);
+        return parameter;
     }
+}
+
+/// <summary>
+/// A query parameter that lists words of a closed vocabulary, comma-separated: described as an array in form style
+/// without explode, so generators build the list and know the words.
+/// </summary>
+public class WordListParameterAttribute(string name, string description, string[] words) : ParameterAttribute(name, description)
+{
+    public override void Apply(OpenApiOperation operation)
+    {
+        var parameter = Describe(operation);
+        parameter.Schema = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Array, MinItems = 1, UniqueItems = true, Items = OpenApi.Enumeration(words),
+        };
+        parameter.Style = ParameterStyle.Form;
+        parameter.Explode = false;
+        if (Example is not null) parameter.Example = new JsonArray([.. Example.Split(',').Select(w => (JsonNode)JsonValue.Create(w))]);
+    }
+}
+
+/// <summary>
+/// What the slices add to the description: the closed vocabularies of their text properties (so that generated
+/// clients get enums) and adjustments of their own schemas. Registered with <c>services.Configure</c> in each slice.
+/// </summary>
+public sealed class OpenApiContributions
+{
+    /// <param name="Property">A property of that name...</param>
+    /// <param name="Beside">...in a schema that also has this property (null: any schema).</param>
+    public sealed record Vocabulary(string Property, string? Beside, IReadOnlyCollection<string> Words);
+
+    public List<Vocabulary> Vocabularies { get; } = [];
+
+    /// <summary>Run in registration order, before requests' required fields are made non-null.</summary>
+    public List<Action<OpenApiDocument, IDictionary<string, IOpenApiSchema>>> Schemas { get; } = [];
 }
 
 /// <summary>A request body the server accepts, shown in the description and sent by the contract test.</summary>

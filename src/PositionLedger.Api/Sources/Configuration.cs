@@ -1,12 +1,18 @@
 using JasperFx.Events.Projections;
 using Marten;
+using PositionLedger.Infrastructure;
 
 namespace PositionLedger.Sources;
 
 public static class Configuration
 {
     public static IServiceCollection AddSources(this IServiceCollection services) =>
-        services.AddSingleton<RegisterSource.Validator>().AddSingleton<SourceTexts>();
+        services.AddSingleton<RegisterSource.Validator>().AddSingleton<SourceTexts>()
+            .Configure<OpenApiContributions>(openApi =>
+            {
+                openApi.Vocabularies.Add(new("evidenceKind", null, EvidenceKinds.All));
+                openApi.Vocabularies.Add(new("kind", "anchors", EvidenceKinds.Given));
+            });
 
     public static StoreOptions AddSources(this StoreOptions options)
     {

@@ -49,6 +49,11 @@ public static class EvidenceKinds
     }
 }
 
+/// <summary>The evidence filter of a read, as the API description states it: kinds of evidence, comma-separated.</summary>
+public sealed class EvidenceFilterAttribute() : WordListParameterAttribute("evidence", EvidenceKinds.FilterDescription, EvidenceKinds.All)
+{
+}
+
 /// <summary>Evidence as a client sends it: anchors may leave out their context and position, the server finds them.</summary>
 public sealed record EvidenceInput(string? Kind, AnchorInput[]? Anchors)
 {

@@ -1,4 +1,3 @@
-using PositionLedger.Analysis;
 using PositionLedger.Statements;
 
 namespace PositionLedger.Stances;

@@ -25,7 +25,7 @@ public static class GetChangesEndpoint
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-11")]
     [Parameter("to", "The later moment (valid time); a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-14")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence,

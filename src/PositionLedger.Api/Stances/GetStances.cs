@@ -28,7 +28,7 @@ public static class GetPartyStanceEndpoint
     [Parameter("party", "The party's slug, e.g. russia.", Value = ParameterValue.Slug, Example = "russia")]
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
@@ -58,7 +58,7 @@ public static class GetStancesEndpoint
     [EndpointDescription("The stance matrix: for every party, its stance per issue as of asOf, as known at knownAt, with open claims.")]
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(

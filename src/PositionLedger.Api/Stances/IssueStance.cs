@@ -9,4 +9,5 @@ public sealed record IssueStance(
     string? StatementId,
     string? Speaker,
     IReadOnlyList<ClaimView> Claims,
-    string? EvidenceKind = null);
+    string? EvidenceKind = null,
+    string? Quote = null);

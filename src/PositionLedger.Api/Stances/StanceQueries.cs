@@ -19,7 +19,8 @@ public static class StanceQueries
     private const string Sql = """
         select p.party, i.issue,
                b.statement_id as basis_id, b.stance as basis_stance, b.stated_at as basis_stated_at,
-               b.stated_on_date as basis_stated_on_date, b.speaker as basis_speaker, b.conditions::text as basis_conditions,
+               b.stated_on_date as basis_stated_on_date, b.speaker as basis_speaker, b.quote as basis_quote,
+               b.conditions::text as basis_conditions,
                b.evidence_kind as basis_evidence_kind, c.evidence_kind as claim_evidence_kind,
                c.statement_id as claim_id, c.stance as claim_stance, c.stated_at as claim_stated_at,
                c.stated_on_date as claim_stated_on_date, c.speaker as claim_speaker, c.claimed_by as claimed_by,
@@ -98,6 +99,7 @@ public static class StanceQueries
         private readonly int _basisStatedAt = reader.GetOrdinal("basis_stated_at");
         private readonly int _basisStatedOnDate = reader.GetOrdinal("basis_stated_on_date");
         private readonly int _basisSpeaker = reader.GetOrdinal("basis_speaker");
+        private readonly int _basisQuote = reader.GetOrdinal("basis_quote");
         private readonly int _basisConditions = reader.GetOrdinal("basis_conditions");
         private readonly int _basisEvidenceKind = reader.GetOrdinal("basis_evidence_kind");
         private readonly int _claimEvidenceKind = reader.GetOrdinal("claim_evidence_kind");
@@ -127,7 +129,8 @@ public static class StanceQueries
                 reader.GetGuid(_basisId).ToString(),
                 reader.GetString(_basisSpeaker),
                 new List<ClaimView>(),
-                reader.GetString(_basisEvidenceKind));
+                reader.GetString(_basisEvidenceKind),
+                reader.GetString(_basisQuote));
         }
 
         public ClaimView? Claim() => reader.IsDBNull(_claimId) ? null : new ClaimView(

@@ -40,3 +40,15 @@ public static class StanceWords
         _ => null,
     };
 }
+
+/// <summary>What became of a claim (analysis rule 6): the claimed party's next own statement bore it out or not.</summary>
+public static class ClaimResolutions
+{
+    public const string BorneOut = "borne-out";
+    public const string Contradicted = "contradicted";
+    public const string Open = "open";
+
+    /// <summary>Rule 6: a claim against the statement that resolves it (none: open).</summary>
+    public static string Of(Stance claimed, Stance? resolvedAs) =>
+        resolvedAs is not { } actual ? Open : actual.SignClass() == claimed.SignClass() ? BorneOut : Contradicted;
+}

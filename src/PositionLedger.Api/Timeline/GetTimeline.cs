@@ -35,7 +35,7 @@ public static class GetTimelineEndpoint
     [Parameter("from", "Only statements made at or after this moment.", Value = ParameterValue.DateOrInstant)]
     [Parameter("to", "Only statements made up to this moment; a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant)]
-    [Parameter("evidence", EvidenceKinds.FilterDescription, Value = ParameterValue.EvidenceKinds, Example = "direct-quote")]
+    [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
     [Parameter("limit", "Items per page; default 100.",
         Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]

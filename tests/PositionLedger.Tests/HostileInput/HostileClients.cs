@@ -66,6 +66,9 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
             P("asOf", Date), P("knownAt", Date), P("evidence", EvidenceFilter))),
         ["GET /api/parties/{party}/changes"] = (2, Get("/api/parties/{party}/changes", Segment("/api/parties/", Slug, "/changes"),
             P("from", Date, required: true), P("to", Date, required: true), P("knownAt", Date), P("evidence", EvidenceFilter))),
+        ["GET /api/stances.csv"] = (1, Get("/api/stances.csv", Const("/api/stances.csv"),
+            P("asOf", Date), P("knownAt", Date), P("evidence", EvidenceFilter))),
+        ["GET /api/feed.atom"] = (1, Get("/api/feed.atom", Const("/api/feed.atom"))),
         ["GET /api/parties/{party}/claims-made"] = (1, Get("/api/parties/{party}/claims-made",
             Segment("/api/parties/", Slug, "/claims-made"), P("asOf", Date), P("knownAt", Date), P("evidence", EvidenceFilter))),
         ["GET /api/parties/{party}/flips"] = (1, Get("/api/parties/{party}/flips", Segment("/api/parties/", Slug, "/flips"),
@@ -83,7 +86,10 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
             from id in Sequence
             from resume in Gen.Bool
             select resume && id.All(c => c is >= ' ' and <= '~')
-                ? r with { Headers = [new("Last-Event-ID", id)], Fields = [.. r.Fields, "Last-Event-ID"], What = $"{r.What}; Last-Event-ID {id}" }
+                ? r with
+                {
+                    Headers = [new("Last-Event-ID", id)], Fields = [.. r.Fields, "Last-Event-ID"], What = $"{r.What}; Last-Event-ID {id}",
+                }
                 : r),
         ["GET /api/events/export"] = (1, Get("/api/events/export", Const("/api/events/export"), P("after", Sequence))),
         ["GET /api/timeline/bounds"] = (1, Get("/api/timeline/bounds", Const("/api/timeline/bounds"))),

@@ -114,14 +114,16 @@ public static class ReferenceFold
     public static IReadOnlyList<PointAnswer> Convergence(
         IReadOnlyList<IEvent> log, string issue, DateTimeOffset? from, DateTimeOffset to, DateTimeOffset knownAt, string[]? kinds = null)
     {
-        var own = Effective(log, knownAt, kinds).Values
-            .Where(k => k.Content.ClaimedBy is null && k.Content.Issue == issue && k.Content.StatedAt <= to).ToList();
-        if ((from ?? own.Select(k => (DateTimeOffset?)k.Content.StatedAt).Min()) is not { } first) return [];
-        var instants = own.Select(k => k.Content.StatedAt).Where(t => t > first).Distinct().Order().Prepend(first);
+        var own = Effective(log, knownAt, kinds).Values.Where(k => k.Content.ClaimedBy is null && k.Content.Issue == issue).ToList();
+        // Default from: the issue's first statedAt up to to. Each point is as of its own instant (from may lie after to).
+        if ((from ?? own.Where(k => k.Content.StatedAt <= to).Select(k => (DateTimeOffset?)k.Content.StatedAt).Min()) is not { } first)
+            return [];
+        var instants = own.Select(k => k.Content.StatedAt).Where(t => t > first && t <= to).Distinct().Order().Prepend(first);
         return [.. instants.Select(at =>
         {
             var scores = own.Where(k => k.Content.StatedAt <= at).GroupBy(k => k.Content.Party)
-                .Select(g => (Party: g.Key, Basis: g.OrderByDescending(k => k.Content.StatedAt).ThenByDescending(k => k.FirstSequence).First()))
+                .Select(g => (Party: g.Key,
+                    Basis: g.OrderByDescending(k => k.Content.StatedAt).ThenByDescending(k => k.FirstSequence).First()))
                 .Where(b => b.Basis.Content.Stance.Score() is not null)
                 .OrderBy(b => b.Party, StringComparer.Ordinal)
                 .Select(b => (b.Party, Score: b.Basis.Content.Stance.Score()!.Value))

@@ -16,15 +16,17 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class GET_api_parties_party_flips : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
+        private readonly PositionLedger.Infrastructure.ReadReplica _readReplica;
         private readonly PositionLedger.Infrastructure.StanceDataSource _stanceDataSource;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_parties_party_flips(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_parties_party_flips(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
+            _readReplica = readReplica;
             _stanceDataSource = stanceDataSource;
             _revisionTable = revisionTable;
             _timeProvider = timeProvider;
@@ -51,7 +53,7 @@ namespace Internal.Generated.WolverineHandlers
             var evidence = httpContext.Request.Query["evidence"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfPartyFlipsAndProblemHttpResult = await PositionLedger.Analysis.FlipsEndpoint.Get(party, from, to, knownAt, evidence, ((Marten.IQuerySession)documentSession), _stanceDataSource, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfPartyFlipsAndProblemHttpResult = await PositionLedger.Analysis.FlipsEndpoint.Get(party, from, to, knownAt, evidence, ((Marten.IQuerySession)documentSession), _stanceDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfPartyFlipsAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
