@@ -71,7 +71,10 @@ start() {
   if [ "$mode" = "--throwaway" ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
-  if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  if as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    # Already running (an earlier start): on the port it was started on.
+    port=$(sed -n 4p "$dir/postmaster.pid")
+  else
     if listening "$port"; then
       echo "Port $port on 127.0.0.1 is taken by another program: choose another (see the README for the variable)." >&2
       exit 1

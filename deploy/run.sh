@@ -9,9 +9,10 @@ cd "$root"
 port=${PORT:-5080}
 
 if [ -z "${ConnectionStrings__PositionLedger:-}" ]; then
-  pg_port=${POSITIONLEDGER_PG_PORT:-5433}
-  echo "Starting local PostgreSQL on 127.0.0.1:$pg_port (data in .data/postgres; POSITIONLEDGER_PG_PORT picks another port)..."
+  # Another PostgreSQL may hold the usual ports: unless told which, take the first free one from 5433.
+  pg_port=${POSITIONLEDGER_PG_PORT:-$(deploy/local-postgres.sh free-port 5433)}
   ConnectionStrings__PositionLedger=$(deploy/local-postgres.sh start .data/postgres "$pg_port")
+  echo "Local PostgreSQL: $ConnectionStrings__PositionLedger (data in .data/postgres; POSITIONLEDGER_PG_PORT picks the port)"
   export ConnectionStrings__PositionLedger
   trap 'echo "Stopping local PostgreSQL..."; deploy/local-postgres.sh stop .data/postgres' EXIT
 fi

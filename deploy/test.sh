@@ -11,7 +11,8 @@ if [ -z "${POSITIONLEDGER_TEST_CONNECTION:-}" ]; then
   deploy/local-postgres.sh remove "$pg_dir" 2>/dev/null || true
   # The first free port from 55433 (or POSITIONLEDGER_TEST_PG_PORT), so another PostgreSQL is no obstacle.
   pg_port=$(deploy/local-postgres.sh free-port "${POSITIONLEDGER_TEST_PG_PORT:-55433}")
-  trap 'deploy/local-postgres.sh remove "$pg_dir"' EXIT
+  # The replica tests make .data/test-replica beside it; a run that dies leaves neither behind.
+  trap 'deploy/local-postgres.sh remove .data/test-replica 2>/dev/null; deploy/local-postgres.sh remove "$pg_dir"' EXIT
   POSITIONLEDGER_TEST_CONNECTION=$(deploy/local-postgres.sh start "$pg_dir" "$pg_port" --throwaway)
   export POSITIONLEDGER_TEST_CONNECTION
 fi

@@ -291,77 +291,85 @@ if (Runs("B6"))
 
 if (Runs("B11"))
 {
-    Say($"B11: settled stance reads, {PublicReads.Clients} clients: uncached on the primary, 304s, nginx's cache, a local replica...");
-    // Everything appended so far committed seconds ago: a knownAt five seconds back is settled.
-    var urls = PublicReads.Urls(DateTimeOffset.UtcNow.AddSeconds(-5));
-    using var reader = app.Client(editor: false);
-    await PublicReads.RateAsync(reader, urls, HttpStatusCode.OK); // warm-up
-    var primaryRate = await PublicReads.RateAsync(reader, urls, HttpStatusCode.OK);
-
-    var etags = new Dictionary<string, string>();
-    foreach (var url in urls)
-    {
-        using var first = await reader.GetAsync(url);
-        if (first.Headers.CacheControl?.ToString().Contains("immutable", StringComparison.Ordinal) != true)
-            throw new InvalidOperationException($"{url} is not answered as settled: {first.Headers.CacheControl}");
-        etags[url] = first.Headers.ETag!.ToString();
-    }
-    var notModifiedRate = await PublicReads.RateAsync(reader, urls, HttpStatusCode.NotModified,
-        request =>
-        {
-            request.Headers.TryAddWithoutValidation("If-None-Match", etags[request.RequestUri!.OriginalString]);
-            return request;
-        });
-
-    double cachedRate;
-    await using (var nginx = await PublicReads.Nginx.StartAsync(Port + 1, Port))
-    {
-        using var viaNginx = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = PublicReads.Clients })
-        {
-            BaseAddress = nginx.Address,
-        };
-        foreach (var url in urls) (await viaNginx.GetAsync(url)).EnsureSuccessStatusCode();
-        cachedRate = await PublicReads.RateAsync(viaNginx, urls, HttpStatusCode.OK, check: response =>
-        {
-            if (!response.Headers.TryGetValues("X-Cache", out var cache) || cache.Single() != "HIT")
-                throw new InvalidOperationException("nginx did not answer from its cache.");
-        });
-    }
-
-    var replicaDirectory = Path.Combine(Repository.Root, ".data", "bench-replica");
-    var primaryPort = new NpgsqlConnectionStringBuilder(connectionString).Port;
-    double replicaRate;
+    // A phase that fails is reported as such; the figures of every other benchmark of the run are kept.
     try
     {
-        var replicaConnection = await PublicReads.StartReplicaAsync(replicaDirectory, primaryPort + 100, primaryPort);
-        await app.DisposeAsync();
-        (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port,
-            new Dictionary<string, string> { [$"ConnectionStrings__{ReadReplica.ConnectionName}"] = replicaConnection });
-        using var replicaReader = app.Client(editor: false);
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            using var probe = await replicaReader.GetAsync(urls[0]);
-            if (probe.Headers.GetValues(ReadReplica.AnsweredByHeader).Single() == "replica") break;
-            if (waited.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException("The replica did not catch up within 2 minutes.");
-            await Task.Delay(200);
-        }
-        await PublicReads.RateAsync(replicaReader, urls, HttpStatusCode.OK); // warm-up
-        replicaRate = await PublicReads.RateAsync(replicaReader, urls, HttpStatusCode.OK, check: response =>
-        {
-            if (response.Headers.GetValues(ReadReplica.AnsweredByHeader).Single() != "replica")
-                throw new InvalidOperationException("The primary answered a read the replica should have.");
-        });
+            Say($"B11: settled stance reads, {PublicReads.Clients} clients: uncached on the primary, 304s, nginx's cache, a local replica...");
+            // Everything appended so far committed seconds ago: a knownAt five seconds back is settled.
+            var urls = PublicReads.Urls(DateTimeOffset.UtcNow.AddSeconds(-5));
+            using var reader = app.Client(editor: false);
+            await PublicReads.RateAsync(reader, urls, HttpStatusCode.OK); // warm-up
+            var primaryRate = await PublicReads.RateAsync(reader, urls, HttpStatusCode.OK);
+
+            var etags = new Dictionary<string, string>();
+            foreach (var url in urls)
+            {
+                using var first = await reader.GetAsync(url);
+                if (first.Headers.CacheControl?.ToString().Contains("immutable", StringComparison.Ordinal) != true)
+                    throw new InvalidOperationException($"{url} is not answered as settled: {first.Headers.CacheControl}");
+                etags[url] = first.Headers.ETag!.ToString();
+            }
+            var notModifiedRate = await PublicReads.RateAsync(reader, urls, HttpStatusCode.NotModified,
+                request =>
+                {
+                    request.Headers.TryAddWithoutValidation("If-None-Match", etags[request.RequestUri!.OriginalString]);
+                    return request;
+                });
+
+            double cachedRate;
+            await using (var nginx = await PublicReads.Nginx.StartAsync(Port + 1, Port))
+            {
+                using var viaNginx = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = PublicReads.Clients })
+                {
+                    BaseAddress = nginx.Address,
+                };
+                foreach (var url in urls) (await viaNginx.GetAsync(url)).EnsureSuccessStatusCode();
+                cachedRate = await PublicReads.RateAsync(viaNginx, urls, HttpStatusCode.OK, check: response =>
+                {
+                    if (!response.Headers.TryGetValues("X-Cache", out var cache) || cache.Single() != "HIT")
+                        throw new InvalidOperationException("nginx did not answer from its cache.");
+                });
+            }
+
+            var replicaDirectory = Path.Combine(Repository.Root, ".data", "bench-replica");
+            var primaryPort = new NpgsqlConnectionStringBuilder(connectionString).Port;
+            double replicaRate;
+            try
+            {
+                var replicaConnection = await PublicReads.StartReplicaAsync(replicaDirectory, primaryPort + 100, primaryPort);
+                await app.DisposeAsync();
+                (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port,
+                    new Dictionary<string, string> { [$"ConnectionStrings__{ReadReplica.ConnectionName}"] = replicaConnection });
+                using var replicaReader = app.Client(editor: false);
+                var waited = Stopwatch.StartNew();
+                while (true)
+                {
+                    using var probe = await replicaReader.GetAsync(urls[0]);
+                    if (probe.Headers.GetValues(ReadReplica.AnsweredByHeader).Single() == "replica") break;
+                    if (waited.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException("The replica did not catch up within 2 minutes.");
+                    await Task.Delay(200);
+                }
+                await PublicReads.RateAsync(replicaReader, urls, HttpStatusCode.OK); // warm-up
+                replicaRate = await PublicReads.RateAsync(replicaReader, urls, HttpStatusCode.OK, check: response =>
+                {
+                    if (response.Headers.GetValues(ReadReplica.AnsweredByHeader).Single() != "replica")
+                        throw new InvalidOperationException("The primary answered a read the replica should have.");
+                });
+            }
+            finally
+            {
+                await PublicReads.RemoveReplicaAsync(replicaDirectory);
+            }
+            results.Add(new("B11", $"stance reads at a settled knownAt, {PublicReads.Clients} clients, ledger of {ledger.Count:N0}",
+                $"(b) answered 304: {notModifiedRate:N0}/s ({notModifiedRate / primaryRate:N1} x); "
+                + $"(c) nginx's cache: {cachedRate:N0}/s ({cachedRate / primaryRate:N1} x); "
+                + $"(d) uncached on a local replica: {replicaRate:N0}/s ({replicaRate / primaryRate:N2} x)",
+                $"(a) uncached on the primary: {primaryRate:N0} reads/s", "ratios to (a)", null));
     }
-    finally
+    catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
     {
-        await PublicReads.RemoveReplicaAsync(replicaDirectory);
+        results.Add(new("B11", "stance reads at a settled knownAt", $"failed: {e.GetType().Name}: {e.Message}", "", "ratios to (a)", false));
     }
-    results.Add(new("B11", $"stance reads at a settled knownAt, {PublicReads.Clients} clients, ledger of {ledger.Count:N0}",
-        $"(b) answered 304: {notModifiedRate:N0}/s ({notModifiedRate / primaryRate:N1} x); "
-        + $"(c) nginx's cache: {cachedRate:N0}/s ({cachedRate / primaryRate:N1} x); "
-        + $"(d) uncached on a local replica: {replicaRate:N0}/s ({replicaRate / primaryRate:N2} x)",
-        $"(a) uncached on the primary: {primaryRate:N0} reads/s", "ratios to (a)", null));
 }
 
 await app.DisposeAsync();

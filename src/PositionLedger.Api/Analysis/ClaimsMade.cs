@@ -81,8 +81,8 @@ public static class ClaimsMadeEndpoint
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
-        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
-        var claims = await ReadAsync(db.Value, table, party, clocks, kinds, ct);
+        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
+        var claims = await ReadAsync(db.Value, table, party, clocks, kinds, ct, onReplica);
         var totals = new ClaimTotals(claims.Count,
             claims.Count(c => c.Resolution == ClaimResolutions.BorneOut),
             claims.Count(c => c.Resolution == ClaimResolutions.Contradicted),
@@ -91,9 +91,10 @@ public static class ClaimsMadeEndpoint
     }
 
     public static async Task<List<ClaimMade>> ReadAsync(
-        NpgsqlDataSource db, RevisionTable table, string party, Clocks clocks, string[] kinds, CancellationToken ct)
+        NpgsqlDataSource db, RevisionTable table, string party, Clocks clocks, string[] kinds, CancellationToken ct,
+        NpgsqlConnection? replica = null)
     {
-        await using var command = db.CreateCommand(
+        await using var command = db.CommandOn(replica,
             string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("party", party);
         command.Parameters.AddWithValue("as_of", clocks.AsOf.ToUniversalTime());

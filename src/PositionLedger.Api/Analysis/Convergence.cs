@@ -29,9 +29,12 @@ public sealed record AnalysisRange(DateTimeOffset? From, DateTimeOffset To, Date
             if (read) fromValue = start;
             else errors["from"] = [$"'from' must be {Instants.FormatHint}."];
         }
-        if (to is not null && !Instants.TryParseUpperBound(to, out toValue)) errors["to"] = [$"'to' must be {Instants.FormatHint}."];
         if (knownAt is not null && !Instants.TryParseUpperBound(knownAt, out knownAtValue))
             errors["knownAt"] = [$"'knownAt' must be {Instants.FormatHint}."];
+        // Default to: knownAt. Nothing recorded by then was stated later (statedAt is never in the future), so the answer
+        // is the same as up to now, and stays a function of the two clocks (a settled answer is then final).
+        toValue = knownAtValue;
+        if (to is not null && !Instants.TryParseUpperBound(to, out toValue)) errors["to"] = [$"'to' must be {Instants.FormatHint}."];
         problem = errors.Count > 0 ? Problems.Invalid(errors) : WolverineContinue.NoProblems;
         return errors.Count > 0 ? null : new AnalysisRange(fromValue, toValue, knownAtValue);
     }
@@ -79,7 +82,8 @@ public static class ConvergenceEndpoint
     [Parameter("issue", "The issue's slug, e.g. ceasefire-30-day.", Value = ParameterValue.Slug, Example = "ceasefire-30-day")]
     [Parameter("from", "The first point (valid time); default: the issue's first statedAt.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-10")]
-    [Parameter("to", "The last moment (valid time); default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
+    [Parameter("to", "The last moment (valid time); default: knownAt (no statement known then was stated later).",
+        Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
     [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
@@ -96,16 +100,16 @@ public static class ConvergenceEndpoint
             return TypedResults.Problem(Problems.NotFound($"No issue '{issue}' is registered."));
 
         var parties = await session.Query<Party>().Select(p => p.Id).ToListAsync(ct);
-        db = replica.StancesFor(context, range.KnownAt) ?? db;
-        var points = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, ct);
+        await using var onReplica = await replica.OpenForAsync(context, range.KnownAt, ct);
+        var points = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, ct, onReplica);
         return TypedResults.Ok(new IssueConvergence(issue, range.KnownAt, points));
     }
 
     public static async Task<List<ConvergencePoint>> ReadAsync(
         NpgsqlDataSource db, RevisionTable table, string issue, string[] parties, AnalysisRange range, string[] kinds,
-        CancellationToken ct)
+        CancellationToken ct, NpgsqlConnection? replica = null)
     {
-        await using var command = db.CreateCommand(
+        await using var command = db.CommandOn(replica,
             string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issue", issue);

@@ -57,7 +57,7 @@ public static class FlipsEndpoint
     [Parameter("party", "The party's slug, e.g. russia.", Value = ParameterValue.Slug, Example = "russia")]
     [Parameter("from", "Flips from this moment on (valid time); a date means the start of that UTC day. Default: the beginning.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-01")]
-    [Parameter("to", "Flips up to this moment; a date means through the end of that UTC day. Default: now.",
+    [Parameter("to", "Flips up to this moment; a date means through the end of that UTC day. Default: knownAt.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
     [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
@@ -75,16 +75,16 @@ public static class FlipsEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        db = replica.StancesFor(context, range.KnownAt) ?? db;
-        var flips = await ReadAsync(db.Value, table, party, [.. issues], range, kinds, ct);
+        await using var onReplica = await replica.OpenForAsync(context, range.KnownAt, ct);
+        var flips = await ReadAsync(db.Value, table, party, [.. issues], range, kinds, ct, onReplica);
         return TypedResults.Ok(new PartyFlips(party, range.From, range.To, range.KnownAt, flips));
     }
 
     public static async Task<List<Flip>> ReadAsync(
         NpgsqlDataSource db, RevisionTable table, string party, string[] issues, AnalysisRange range, string[] kinds,
-        CancellationToken ct)
+        CancellationToken ct, NpgsqlConnection? replica = null)
     {
-        await using var command = db.CreateCommand(
+        await using var command = db.CommandOn(replica,
             string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("party", party);
         command.Parameters.AddWithValue("issues", issues);

@@ -64,10 +64,10 @@ public static class ChangesFeedEndpoint
         var statement = change.StreamKey!;
         var moment = $"{site}/?asOf={Uri.EscapeDataString(Instants.Format(content.StatedAt, content.StatedOnDate))}"
             + $"&knownAt={Uri.EscapeDataString(Instants.Format(change.Timestamp, false))}";
-        var item = new SyndicationItem(title, summary, new Uri(moment), $"urn:uuid:{change.Id}", change.Timestamp);
+        var item = new SyndicationItem(XmlText(title), XmlText(summary), new Uri(moment), $"urn:uuid:{change.Id}", change.Timestamp);
         item.Links.Add(
             new SyndicationLink(new Uri($"{site}/api/statements/{statement}"), "related", "The statement", "application/json", 0));
-        if (!string.IsNullOrEmpty(change.UserName)) item.Authors.Add(new SyndicationPerson { Name = change.UserName });
+        if (!string.IsNullOrEmpty(change.UserName)) item.Authors.Add(new SyndicationPerson { Name = XmlText(change.UserName) });
         return item;
     }
 
@@ -83,6 +83,19 @@ public static class ChangesFeedEndpoint
             _ => null,
         }).Last(c => c is not null)!;
         return ($"Retracted: {Headline(last)}", last, retraction.Reason);
+    }
+
+    /// <summary>The text without the characters XML cannot carry (U+FFFE, U+FFFF and the like, which statements may hold).</summary>
+    private static string XmlText(string text)
+    {
+        if (text.All(XmlConvert.IsXmlChar)) return text;
+        var kept = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (XmlConvert.IsXmlChar(text[i])) kept.Append(text[i]);
+            else if (i + 1 < text.Length && XmlConvert.IsXmlSurrogatePair(text[i + 1], text[i])) kept.Append(text, i++, 2);
+        }
+        return kept.ToString();
     }
 
     private static string Headline(StatementContent c) => c.ClaimedBy is { } claim

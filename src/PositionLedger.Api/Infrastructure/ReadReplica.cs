@@ -22,6 +22,7 @@ namespace PositionLedger.Infrastructure;
 public sealed class ReadReplica : IDisposable
 {
     public const string ConnectionName = "PositionLedgerReplica";
+    public const string MaxLagSetting = "Reads:ReplicaMaxLagSeconds";
     public const string TableName = "pl_settled_point";
 
     /// <summary>The response header that says which database answered a read of the ledger: replica or primary.</summary>
@@ -42,15 +43,29 @@ public sealed class ReadReplica : IDisposable
     {
         _table = $"{schema}.{TableName}";
         _clock = clock;
+        MaxLag = TimeSpan.FromSeconds(configuration.GetValue(MaxLagSetting, 5.0));
         if (configuration.GetConnectionString(ConnectionName) is not { Length: > 0 } connectionString) return;
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         // A replica that does not answer must not hold reads up for long: the primary answers instead.
-        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase)) builder.Timeout = 2;
+        if (!connectionString.Contains("Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Timeout = 2;
+            builder.CommandTimeout = 5;
+        }
         Stances = StanceDataSource.For(builder.ConnectionString);
         _reads = NpgsqlDataSource.Create(builder);
     }
 
     public bool Configured => _reads is not null;
+
+    /// <summary>
+    /// How far the replica's settled point may trail now for a read without knownAt to be answered there (default 5 s:
+    /// the clock-skew bound, a second of recording and the replication lag); further behind, the primary answers.
+    /// </summary>
+    public TimeSpan MaxLag { get; }
+
+    /// <summary>Whether a settled point read from the replica is recent enough to stand in for "now".</summary>
+    public bool Fresh(DateTimeOffset settled) => _clock.GetUtcNow() - settled <= MaxLag;
 
     /// <summary>The stance query's pool on the replica (its generic plan, as on the primary).</summary>
     public StanceDataSource? Stances { get; }
@@ -76,19 +91,20 @@ public sealed class ReadReplica : IDisposable
         await _reading.WaitAsync(ct);
         try
         {
+            // Another request may have read it, or failed, while this one waited.
             if (_last is { } again && _clock.GetUtcNow() - again.ReadAt < Freshness) return again.Settled;
+            if (_clock.GetUtcNow() < _pausedUntil) return null;
             await using var command = _reads.CreateCommand($"select settled from {_table} where id = 1");
             await using var reader = await command.ExecuteReaderAsync(ct);
             Unreachable = false;
-            if (!await reader.ReadAsync(ct)) return null; // nothing recorded yet
-            var settled = reader.GetFieldValue<DateTimeOffset>(0);
+            // Nothing recorded yet reads as the earliest instant: no knownAt is settled there, and it is not asked again for a while.
+            var settled = await reader.ReadAsync(ct) ? reader.GetFieldValue<DateTimeOffset>(0) : DateTimeOffset.MinValue;
             _last = (settled, now);
             return settled;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
         {
-            Unreachable = true;
-            _pausedUntil = _clock.GetUtcNow() + Pause;
+            PauseAfterFailure();
             return null;
         }
         finally
@@ -97,20 +113,47 @@ public sealed class ReadReplica : IDisposable
         }
     }
 
-    /// <summary>The replica answers this request for any knownAt up to <paramref name="settled"/>.</summary>
+    /// <summary>The replica may answer this request for any knownAt up to <paramref name="settled"/>.</summary>
     public static void Answers(HttpContext context, DateTimeOffset settled) => context.Items[ItemKey] = settled;
 
-    /// <summary>The replica's pool for a read at <paramref name="knownAt"/>, or null when the primary answers it.</summary>
-    public StanceDataSource? StancesFor(HttpContext context, DateTimeOffset knownAt) => Chosen(context, knownAt) ? Stances : null;
-
-    /// <summary>The replica's pool for the app's own reads at <paramref name="knownAt"/>, or null for the primary.</summary>
-    public NpgsqlDataSource? ReadsFor(HttpContext context, DateTimeOffset knownAt) => Chosen(context, knownAt) ? _reads : null;
-
-    private static bool Chosen(HttpContext context, DateTimeOffset knownAt)
+    /// <summary>
+    /// An open connection to a replica that holds every event recorded at or before <paramref name="knownAt"/>, for
+    /// this request's read; null when the primary answers it. The settled point is checked again on that very
+    /// connection: behind one address (CloudNativePG's read-only service) several replicas may have replayed to
+    /// different points, and the one this connection reached must itself hold the knownAt.
+    /// </summary>
+    public async Task<NpgsqlConnection?> OpenForAsync(HttpContext context, DateTimeOffset knownAt, CancellationToken ct)
     {
-        var replica = context.Items.TryGetValue(ItemKey, out var value) && value is DateTimeOffset settled && knownAt <= settled;
-        context.Response.Headers[AnsweredByHeader] = replica ? "replica" : "primary";
-        return replica;
+        NpgsqlConnection? connection = null;
+        if (Stances is not null && context.Items.TryGetValue(ItemKey, out var value) && value is DateTimeOffset settled && knownAt <= settled)
+        {
+            try
+            {
+                connection = await Stances.Value.OpenConnectionAsync(ct);
+                await using var command = new NpgsqlCommand($"select settled from {_table} where id = 1", connection);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                if (!await reader.ReadAsync(ct) || reader.GetFieldValue<DateTimeOffset>(0) < knownAt)
+                {
+                    await connection.DisposeAsync();
+                    connection = null;
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                if (connection is not null) await connection.DisposeAsync();
+                connection = null;
+                PauseAfterFailure();
+            }
+        }
+        context.Response.Headers[AnsweredByHeader] = connection is null ? "primary" : "replica";
+        return connection;
+    }
+
+    private void PauseAfterFailure()
+    {
+        Unreachable = true;
+        _pausedUntil = _clock.GetUtcNow() + Pause;
+        _last = null;
     }
 
     public void Dispose()
@@ -156,10 +199,19 @@ public sealed class ReadReplica : IDisposable
         {
             if (!replica.Configured) return HealthCheckResult.Healthy("No replica is configured: the primary answers every read.");
             replica._pausedUntil = default; // a health check looks now
-            await replica.SettledPointAsync(ct);
-            return replica.Unreachable
-                ? HealthCheckResult.Degraded("The replica cannot be reached: the primary answers every read.")
-                : HealthCheckResult.Healthy("Reads at a settled knownAt are answered by the replica.");
+            var settled = await replica.SettledPointAsync(ct);
+            if (replica.Unreachable) return HealthCheckResult.Degraded("The replica cannot be reached: the primary answers every read.");
+            return settled is { } point && replica.Fresh(point)
+                ? HealthCheckResult.Healthy("Reads at a settled knownAt are answered by the replica.")
+                : HealthCheckResult.Degraded($"The replica's settled point trails now by more than {replica.MaxLag.TotalSeconds:N0} s: "
+                    + "reads without knownAt are answered by the primary.");
         }
     }
+}
+
+public static class ReplicaCommands
+{
+    /// <summary>A command on the replica connection a read was given (<see cref="ReadReplica.OpenForAsync"/>), else on the pool.</summary>
+    public static NpgsqlCommand CommandOn(this NpgsqlDataSource pool, NpgsqlConnection? replica, string sql) =>
+        replica is null ? pool.CreateCommand(sql) : new NpgsqlCommand(sql, replica);
 }

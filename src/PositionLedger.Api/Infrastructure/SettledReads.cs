@@ -69,7 +69,7 @@ public sealed partial class SettledReads(
         string cacheControl;
         DateTimeOffset? pinTo = null;
         if (await replica.SettledPointAsync(context.RequestAborted) is { } replicated
-            && (given is null || (Instants.TryParseUpperBound(given, out var asked) && asked <= replicated)))
+            && (given is null ? replica.Fresh(replicated) : Instants.TryParseUpperBound(given, out var asked) && asked <= replicated))
         {
             // Settled on the replica, so settled everywhere: the replica answers, and the primary is not asked.
             ReadReplica.Answers(context, replicated);

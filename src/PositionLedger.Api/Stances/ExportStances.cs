@@ -26,7 +26,11 @@ public static class ExportStancesEndpoint
     {
         NewLine = "\r\n",
         InjectionOptions = InjectionOptions.Escape,
+        // Not '-': it would escape every negative score. Text that starts with one is escaped by Text() below.
+        InjectionCharacters = ['=', '@', '+', '\t', '\r'],
     };
+
+    private static string? Text(string? value) => value is ['-', ..] ? "'" + value : value;
 
     private sealed record Row(
         [property: Name("party")] string Party,
@@ -62,11 +66,12 @@ public static class ExportStancesEndpoint
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
-        var stances = await StanceQueries.StancesAsync(db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds);
+        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
+        var stances = await StanceQueries.StancesAsync(
+            db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, onReplica);
         var rows = parties.SelectMany(party => (stances.GetValueOrDefault(party) ?? []).Select(s => new Row(
-            party, s.Issue, s.Stance, s.Stance is { } word ? StanceWords.ByWord[word].Score() : null, s.StatedAt, s.Speaker,
-            s.Quote, s.EvidenceKind, s.Claims.Count)));
+            party, s.Issue, s.Stance, s.Stance is { } word ? StanceWords.ByWord[word].Score() : null, s.StatedAt, Text(s.Speaker),
+            Text(s.Quote), s.EvidenceKind, s.Claims.Count)));
 
         var text = new StringBuilder();
         await using (var writer = new CsvWriter(new StringWriter(text, CultureInfo.InvariantCulture), Csv))

@@ -46,10 +46,10 @@ public static class GetChangesEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
-        db = replica.StancesFor(context, after.KnownAt) ?? db;
-        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds))
+        await using var onReplica = await replica.OpenForAsync(context, after.KnownAt, ct);
+        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds, onReplica))
             .GetValueOrDefault(party) ?? [];
-        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds))
+        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds, onReplica))
             .GetValueOrDefault(party) ?? [];
         var changes = issues.Order(StringComparer.Ordinal)
             .Select(issue => new StanceChange(

@@ -44,8 +44,8 @@ public static class GetPartyStanceEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
-        var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds);
+        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
+        var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, onReplica);
         return TypedResults.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
     }
 }
@@ -73,8 +73,9 @@ public static class GetStancesEndpoint
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        db = replica.StancesFor(context, clocks.KnownAt) ?? db;
-        var stances = await StanceQueries.StancesAsync(db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds);
+        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
+        var stances = await StanceQueries.StancesAsync(
+            db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, onReplica);
         return TypedResults.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,
             [.. parties.Select(p => new PartyIssues(p, stances.GetValueOrDefault(p) ?? []))]));
     }

@@ -53,9 +53,10 @@ public static class StanceQueries
 
     public static async Task<IReadOnlyDictionary<string, IReadOnlyList<IssueStance>>> StancesAsync(
         StanceDataSource db, RevisionTable table, string[] parties, string[] issues,
-        DateTimeOffset asOf, DateTimeOffset knownAt, CancellationToken ct, string[]? evidenceKinds = null)
+        DateTimeOffset asOf, DateTimeOffset knownAt, CancellationToken ct, string[]? evidenceKinds = null,
+        NpgsqlConnection? replica = null)
     {
-        await using var command = db.Value.CreateCommand(
+        await using var command = db.Value.CommandOn(replica,
             string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
         command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issues", issues);

@@ -69,16 +69,16 @@ public static class GetTimelineEndpoint
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
         var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds);
-        var source = replica.ReadsFor(context, knownAtValue) ?? db;
-        return TypedResults.Ok(await PageAsync(source, table, filter, knownAtValue, cursor?.Position, size, ct));
+        await using var onReplica = await replica.OpenForAsync(context, knownAtValue, ct);
+        return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct, onReplica));
     }
 
     /// <summary>One page of the timeline after a position (statedAt, first sequence); shared with the replay command.</summary>
     public static async Task<TimelinePage> PageAsync(
         NpgsqlDataSource db, RevisionTable table, TimelineFilter filter, DateTimeOffset knownAt,
-        (DateTimeOffset StatedAt, long StatementSeq)? after, int size, CancellationToken ct)
+        (DateTimeOffset StatedAt, long StatementSeq)? after, int size, CancellationToken ct, NpgsqlConnection? replica = null)
     {
-        await using var command = db.CreateCommand($"""
+        await using var command = db.CommandOn(replica, $"""
             select {RevisionRows.Columns}
             from {table.QualifiedName} r
             where {RevisionRows.EffectiveAtKnownAt}

@@ -23,6 +23,12 @@ public sealed class ReplayInput : NetCoreInput
     [Description("Only statements of these evidence kinds, comma-separated" +
         " (direct-quote, paraphrase, reported-act, inference, unanchored)")]
     public string? EvidenceFlag { get; set; }
+
+    [Description("Steps through the change points one by one, with a short pause, as the page's replay does")]
+    public bool PlayFlag { get; set; }
+
+    [Description("With --play: the pause between change points, in milliseconds (default 800)")]
+    public int PauseFlag { get; set; } = 800;
 }
 
 [Description("Replays the negotiation history as a table, statement by statement in the order they were made", Name = "replay")]
@@ -48,6 +54,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         var knownAt = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
 
         var table = new Table().AddColumns("Stated", "Party", "Issue", "Stance", "Speaker", "Quote");
+        var played = new List<StatementItem>();
         var count = 0;
         await AnsiConsole.Status().StartAsync("Reading the history...", async status =>
         {
@@ -55,6 +62,7 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
             while (true)
             {
                 var page = await GetTimelineEndpoint.PageAsync(db, revisions, filter, knownAt, after, PageSize, CancellationToken.None);
+                played.AddRange(page.Items);
                 foreach (var s in page.Items)
                 {
                     var party = s.ClaimedBy is null ? s.Party : $"{s.Party} [grey](claimed by {s.ClaimedBy.Party})[/]";
@@ -67,9 +75,27 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
                 after = GetTimelineEndpoint.PositionAfter(page.Next);
             }
         });
-        AnsiConsole.Write(table);
+        if (input.PlayFlag) await PlayAsync(played, TimeSpan.FromMilliseconds(Math.Max(0, input.PauseFlag)));
+        else AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"[grey]{count} statements, as the ledger knows them at {knownAt:u}.[/]");
         return true;
+    }
+
+    /// <summary>Each change point (a distinct statedAt) in turn: what was said then, then a pause.</summary>
+    private static async Task PlayAsync(List<StatementItem> items, TimeSpan pause)
+    {
+        var points = items.GroupBy(i => i.StatedAt).ToList();
+        for (var i = 0; i < points.Count; i++)
+        {
+            AnsiConsole.Write(new Rule($"[bold]{points[i].Key}[/] [grey]({i + 1} of {points.Count})[/]").LeftJustified());
+            foreach (var s in points[i])
+            {
+                var who = s.ClaimedBy is null ? s.Party : $"{s.ClaimedBy.Party} claims {s.Party}";
+                AnsiConsole.MarkupLine($"  {Markup.Escape(who)} {StanceMarkup(s.Stance)} on {Markup.Escape(s.Issue)}: "
+                    + $"{Markup.Escape(s.Speaker)}, \"{Markup.Escape(Shorten(s.Quote))}\"");
+            }
+            if (i < points.Count - 1) await Task.Delay(pause);
+        }
     }
 
     private static bool Refuse(string flag)

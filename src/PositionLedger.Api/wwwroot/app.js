@@ -419,6 +419,7 @@ function fillEditor() {
   $('#f-issue').replaceChildren(...options(state.issues.map((i) => [i.id, i.title])));
   $('#f-stance').replaceChildren(...options(STANCES.map((s) => [s, s])));
   $('#chart-issue').replaceChildren(...options(state.issues.map((i) => [i.id, i.title])));
+  $('#party-select').replaceChildren(...options(state.parties.map((p) => [p.id, p.name])));
   $('#editor-key').value = editorKey();
 }
 
@@ -436,6 +437,42 @@ function askForReaderKey() {
 // Each refresh is a generation: a response that arrives after a newer refresh began is ignored, so a slow
 // answer for an earlier date can never overwrite the one the controls show.
 let generation = 0;
+// --- Party record: the claims it made (rule 6) and its reversals (rule 7) ---------------------------
+
+const RESOLUTION = { 'borne-out': 'borne out', contradicted: 'contradicted', open: 'open' };
+const longDate = (day) => new Date(`${day.slice(0, 10)}T00:00:00Z`)
+  .toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+const signed = (n) => (n > 0 ? `+${n}` : n < 0 ? `\u2212${-n}` : '0');
+
+async function renderParty() {
+  const mine = generation;
+  const party = $('#party-select').value;
+  if (!party) return;
+  const flipsQuery = new URLSearchParams({ to: state.asOf });
+  if (knownAtOfReads()) flipsQuery.set('knownAt', knownAtOfReads());
+  if (state.evidence) flipsQuery.set('evidence', state.evidence);
+  const [claims, flips] = await Promise.all([
+    api(`/api/parties/${encodeURIComponent(party)}/claims-made?${clockQuery()}`),
+    api(`/api/parties/${encodeURIComponent(party)}/flips?${flipsQuery}`),
+  ]);
+  if (superseded(mine) || party !== $('#party-select').value) return;
+  const t = claims.totals;
+  $('#claims-summary').textContent = `${partyName(party)}: ${t.made} ${t.made === 1 ? 'claim' : 'claims'}, ${t.borneOut} borne out, `
+    + `${t.contradicted} contradicted, ${t.open} open as of ${longDate(state.asOf)}`;
+  $('#claims-made').replaceChildren(...(claims.claims.length === 0
+    ? [el('li', { class: 'muted', text: 'No claims about other parties.' })]
+    : claims.claims.map((c) => el('li', { 'data-resolution': c.resolution },
+      el('span', { class: 'when', text: c.statedAt.slice(0, 10) }), ' ',
+      `${c.claimedBy.speaker}: ${partyName(c.about)} ${c.stance} on ${issueTitle(c.issue)} \u2014 `,
+      el('strong', { class: `resolution ${c.resolution}`, text: RESOLUTION[c.resolution] })))));
+  $('#flips').replaceChildren(...(flips.flips.length === 0
+    ? [el('li', { class: 'muted', text: 'No reversals up to this date.' })]
+    : flips.flips.map((f) => el('li', {},
+      el('span', { class: 'when', text: f.after.statedAt.slice(0, 10) }), ' ',
+      `${issueTitle(f.issue)}: ${f.before.stance} \u2192 ${f.after.stance}`,
+      f.swing === null ? '' : el('span', { class: 'swing', text: ` (swing ${signed(f.swing)})` })))));
+}
+
 const superseded = (mine) => mine !== generation;
 
 async function refresh() {
@@ -444,7 +481,7 @@ async function refresh() {
   if (superseded(mine)) return;
   state.stances = stances;
   renderMatrix();
-  await Promise.all([state.selected ? renderDetails() : null, renderChart()]);
+  await Promise.all([state.selected ? renderDetails() : null, renderChart(), renderParty()]);
   document.body.dataset.ready = 'true';
 }
 
@@ -471,6 +508,7 @@ async function start() {
   });
   $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; state.pinned = null; refresh(); });
   $('#chart-issue').addEventListener('change', renderChart);
+  $('#party-select').addEventListener('change', renderParty);
   $('#evidence-filter').addEventListener('change', (event) => { state.evidence = event.target.value; refresh(); });
   $('#editor-key').addEventListener('change', (event) => { sessionStorage.setItem('editor-key', event.target.value.trim()); if (state.selected) renderDetails(); });
   $('#append-form').addEventListener('submit', append);

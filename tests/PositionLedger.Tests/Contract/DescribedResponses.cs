@@ -129,6 +129,7 @@ public sealed class when_clients_call_the_api_as_described(AppFixture app) : Api
     public async Task every_write_names_each_required_field_it_misses_and_no_optional_one()
     {
         var spec = await GivenTheSeedLedgerAndTheDescription();
+        var acceptedMinimal = new List<string>();
 
         foreach (var operation in spec.Operations.Where(o => o.Method == "POST"))
         {
@@ -145,6 +146,7 @@ public sealed class when_clients_call_the_api_as_described(AppFixture app) : Api
                 var problem = await spec.CheckAsync(operation, empty);
                 empty.StatusCode.ShouldBe(HttpStatusCode.BadRequest, operation.ToString());
                 var named = problem!["errors"]!.AsObject().Select(e => e.Key).ToList();
+                Required(item).ShouldNotBeEmpty(operation.ToString());
                 foreach (var field in Required(item)) named.ShouldContain(prefix + field, $"{operation}: {problem}");
             }
 
@@ -162,8 +164,15 @@ public sealed class when_clients_call_the_api_as_described(AppFixture app) : Api
                 named.Intersect(removed.Select(r => prefix + r))
                     .ShouldBeEmpty($"{operation} requires what its description calls optional: {answer}");
             }
-            else ((int)response.StatusCode).ShouldBeInRange(200, 299, $"{operation} with {minimal.ToJsonString()}");
+            else
+            {
+                ((int)response.StatusCode).ShouldBeInRange(200, 299, $"{operation} with {minimal.ToJsonString()}");
+                acceptedMinimal.Add(operation.Path);
+            }
         }
+        // With only the required fields, every write is accepted but a correction (which then changes nothing).
+        acceptedMinimal.ShouldBe(["/api/parties", "/api/issues", "/api/sources", "/api/statements", "/api/imports",
+            "/api/statements/{id}/retraction"], ignoreOrder: true);
     }
 
     [Fact]
@@ -171,6 +180,7 @@ public sealed class when_clients_call_the_api_as_described(AppFixture app) : Api
     {
         var spec = await GivenTheSeedLedgerAndTheDescription();
 
+        spec.Operations.Count(o => o.NeedsKey).ShouldBeGreaterThanOrEqualTo(7);
         foreach (var operation in spec.Operations.Where(o => o.NeedsKey))
         {
             using var response = await App.Anonymous.SendAsync(operation.Request(

@@ -15,7 +15,8 @@ namespace PositionLedger.Tests.ScaleOut;
 /// </summary>
 public sealed class ReplicaFixture : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Repository.Root, ".data", $"test-replica-{Guid.NewGuid():N}"[..26]);
+    /// <summary>One name (deploy/test.sh removes it when the run ends, however it ends); a leftover is replaced.</summary>
+    private readonly string _directory = Path.Combine(Repository.Root, ".data", "test-replica");
     private int _port;
 
     public AppFixture WithReplica { get; private set; } = null!;
@@ -27,6 +28,7 @@ public sealed class ReplicaFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var primary = new NpgsqlConnectionStringBuilder(await TestDatabase.ConnectionStringAsync());
+        await Script("remove", _directory);
         _port = int.Parse(await Script("free-port", "56100"), System.Globalization.CultureInfo.InvariantCulture);
         ReplicaConnection = await Script("replica", _directory, $"{_port}", $"{primary.Port}", "--throwaway");
         WithReplica = new ReplicaApp(ReplicaConnection);

@@ -48,7 +48,7 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
 
             var range = (from is null ? "" : $"from={from}&") + (to is null ? "" : $"to={to}&");
             DateTimeOffset? fromStart = from is null ? null : Instants.TryParse(from, out var f, out _) ? f : throw new FormatException();
-            var toEnd = to is null ? DateTimeOffset.UtcNow : Instants.TryParseUpperBound(to, out var t) ? t : throw new FormatException();
+            var toEnd = to is null ? knownAtValue : Instants.TryParseUpperBound(to, out var t) ? t : throw new FormatException();
             var flips = await Client.GetFromJsonAsync<JsonObject>($"/api/parties/{party}/flips?{range}{known}");
             Render(flips!["flips"]!.AsArray().Select(x =>
                     $"{x!["issue"]}:{x["before"]!["statementId"]}>{x["after"]!["statementId"]}:{x["swing"]?.ToString() ?? "null"}"))

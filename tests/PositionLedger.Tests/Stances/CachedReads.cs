@@ -20,6 +20,10 @@ public sealed class when_a_read_is_cached(NoClockSkewApp app) : IClassFixture<No
         "/api/stances?asOf=2025-03-13",
         "/api/parties/russia/changes?from=2025-03-01&to=2025-03-13",
         "/api/timeline?party=russia",
+        "/api/stances.csv?asOf=2025-03-13",
+        "/api/parties/ukraine/claims-made?asOf=2025-03-13",
+        "/api/parties/russia/flips?from=2025-03-01",
+        "/api/issues/ceasefire/convergence?from=2025-03-01",
     ];
 
     public async Task InitializeAsync()

@@ -24,7 +24,8 @@ public sealed class when_the_ledger_is_exported_for_other_tools(AppFixture app) 
                 quote: "We are for it, but \"there are nuances\", and\nmore."),
             Scenario.Stated(Guid.NewGuid(), "ukraine", "ceasefire", Stance.Accepts, "2025-03-11", speaker: "@Zelenskiy",
                 quote: "=HYPERLINK(\"http://evil.example\",\"click\")"),
-            Scenario.Claimed("ukraine", "russia", "kursk", Stance.Rejects, "2025-03-12"));
+            Scenario.Claimed("ukraine", "russia", "kursk", Stance.Rejects, "2025-03-12"),
+            Scenario.Stated(Guid.NewGuid(), "ukraine", "kursk", Stance.Rejects, "2025-03-12", quote: "-5 degrees and no truce."));
     }
 
     [Fact]
@@ -52,9 +53,12 @@ public sealed class when_the_ledger_is_exported_for_other_tools(AppFixture app) 
         kursk["stance"].ShouldBe("");
         kursk["openClaims"].ShouldBe("1");
         // A spreadsheet would run these as formulas: they are escaped with a leading apostrophe.
-        var zelenskiy = rows.Single(r => (string)r["party"] == "ukraine");
+        var zelenskiy = rows.Single(r => (string)r["party"] == "ukraine" && (string)r["issue"] == "ceasefire");
         ((string)zelenskiy["quote"]).ShouldStartWith("'=");
         ((string)zelenskiy["speaker"]).ShouldStartWith("'@");
+        var kyivOnKursk = rows.Single(r => (string)r["party"] == "ukraine" && (string)r["issue"] == "kursk");
+        kyivOnKursk["score"].ShouldBe("-2"); // a number stays a number
+        kyivOnKursk["quote"].ShouldBe("'-5 degrees and no truce.");
     }
 
     [Fact]
@@ -75,7 +79,7 @@ public sealed class when_the_ledger_is_exported_for_other_tools(AppFixture app) 
         foreach (var required in new[] { "id", "title", "updated", "author" })
             document.Root.Element(atom + required).ShouldNotBeNull(required);
         var entries = document.Root.Elements(atom + "entry").ToList();
-        entries.Count.ShouldBe(4);
+        entries.Count.ShouldBe(5);
         foreach (var entry in entries)
         {
             foreach (var required in new[] { "id", "title", "updated", "link" }) entry.Element(atom + required).ShouldNotBeNull(required);

@@ -250,6 +250,28 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await ShouldHaveNoAccessibilityViolations();
     }
 
+    [Theory]
+    [InlineData(1280, 800)]
+    [InlineData(390, 844)]
+    public async Task the_party_record_scores_the_claims_a_party_made_and_lists_its_reversals(int width, int height)
+    {
+        await _page.SetViewportSizeAsync(width, height);
+        await Open("2025-03-13");
+
+        await _page.Locator("#party-select").SelectOptionAsync("ukraine");
+
+        // Zelenskiy's two claims that Russia would reject the ceasefire: nothing Russia said by 13 March settles them.
+        await Expect(_page.GetByTestId("claims-summary"))
+            .ToHaveTextAsync("Ukraine: 2 claims, 0 borne out, 0 contradicted, 2 open as of 13 March 2025");
+        await Expect(_page.GetByTestId("claims-made").Locator("li[data-resolution=open]")).ToHaveCountAsync(2);
+        await Screenshot($"party-ukraine-{width}x{height}");
+        await ShouldHaveNoAccessibilityViolations();
+
+        await _page.Locator("#party-select").SelectOptionAsync("russia");
+        await Expect(_page.GetByTestId("claims-summary")).ToContainTextAsync("Russia: ");
+        await Expect(_page.GetByTestId("flips").Locator("li")).Not.ToHaveCountAsync(0);
+    }
+
     [Fact]
     public async Task it_is_usable_by_keyboard_and_at_phone_width()
     {
