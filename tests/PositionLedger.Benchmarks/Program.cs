@@ -294,7 +294,8 @@ if (Runs("B11"))
     // A phase that fails is reported as such; the figures of every other benchmark of the run are kept.
     try
     {
-            Say($"B11: settled stance reads, {PublicReads.Clients} clients: uncached on the primary, 304s, nginx's cache, a local replica...");
+            Say($"B11: settled stance reads, {PublicReads.Clients} clients: uncached on the primary, 304s, nginx's cache, "
+                + "a local replica...");
             // Everything appended so far committed seconds ago: a knownAt five seconds back is settled.
             var urls = PublicReads.Urls(DateTimeOffset.UtcNow.AddSeconds(-5));
             using var reader = app.Client(editor: false);
@@ -346,7 +347,8 @@ if (Runs("B11"))
                 {
                     using var probe = await replicaReader.GetAsync(urls[0]);
                     if (probe.Headers.GetValues(ReadReplica.AnsweredByHeader).Single() == "replica") break;
-                    if (waited.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException("The replica did not catch up within 2 minutes.");
+                    if (waited.Elapsed > TimeSpan.FromMinutes(2))
+                        throw new TimeoutException("The replica did not catch up within 2 minutes.");
                     await Task.Delay(200);
                 }
                 await PublicReads.RateAsync(replicaReader, urls, HttpStatusCode.OK); // warm-up
@@ -368,7 +370,8 @@ if (Runs("B11"))
     }
     catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
     {
-        results.Add(new("B11", "stance reads at a settled knownAt", $"failed: {e.GetType().Name}: {e.Message}", "", "ratios to (a)", false));
+        results.Add(new("B11", "stance reads at a settled knownAt", $"failed: {e.GetType().Name}: {e.Message}", "", "ratios to (a)",
+            false));
     }
 }
 

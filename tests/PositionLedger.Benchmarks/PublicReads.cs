@@ -66,6 +66,10 @@ public static class PublicReads
             var binary = "/usr/sbin/nginx";
             if (!File.Exists(binary)) await RunAsync("bash", "-c", "apt-get install -y -qq nginx-light >/dev/null 2>&1 || "
                 + "(apt-get update -qq && apt-get install -y -qq nginx-light) >/dev/null");
+            // A port someone else holds would be answered by them: refuse to measure that.
+            var probePort = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+            probePort.Start();
+            probePort.Stop();
             var directory = Path.Combine(Path.GetTempPath(), $"positionledger-nginx-{Guid.NewGuid():N}");
             Directory.CreateDirectory(Path.Combine(directory, "cache"));
             var config = Path.Combine(directory, "nginx.conf");
@@ -116,7 +120,8 @@ public static class PublicReads
 
         public async ValueTask DisposeAsync()
         {
-            if (!_process.HasExited) _process.Kill();
+            // The whole tree: a worker left behind would keep the port and answer the next run from a deleted cache.
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
             Directory.Delete(_directory, recursive: true);
         }

@@ -125,7 +125,8 @@ public sealed class ReadReplica : IDisposable
     public async Task<NpgsqlConnection?> OpenForAsync(HttpContext context, DateTimeOffset knownAt, CancellationToken ct)
     {
         NpgsqlConnection? connection = null;
-        if (Stances is not null && context.Items.TryGetValue(ItemKey, out var value) && value is DateTimeOffset settled && knownAt <= settled)
+        if (Stances is not null && context.Items.TryGetValue(ItemKey, out var value) && value is DateTimeOffset settled
+            && knownAt <= settled)
         {
             try
             {

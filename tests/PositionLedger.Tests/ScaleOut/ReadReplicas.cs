@@ -115,7 +115,8 @@ public sealed class when_reads_are_answered_by_a_streaming_replica(ReplicaFixtur
         var fromReplica = 0;
         foreach (var (asOf, knownAt, kinds) in when_random_histories_are_checked_against_the_reference_fold.Questions(random, log))
         {
-            var query = $"asOf={asOf}&knownAt={Uri.EscapeDataString(knownAt)}" + (kinds is null ? "" : $"&evidence={string.Join(',', kinds)}");
+            var query = $"asOf={asOf}&knownAt={Uri.EscapeDataString(knownAt)}"
+                + (kinds is null ? "" : $"&evidence={string.Join(',', kinds)}");
             foreach (var path in new[] { "/api/stances", "/api/parties/russia/stance", "/api/timeline" })
             {
                 using var answered = await App.Client.GetAsync($"{path}?{query}");
@@ -162,7 +163,8 @@ public sealed class when_reads_are_answered_by_a_streaming_replica(ReplicaFixtur
 
         await App.GivenAsync(Scenario.Stated("russia", "ceasefire", PositionLedger.Statements.Stance.Rejects, "2025-03-13"));
         var justNow = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
-        using var response = await App.Client.GetAsync($"/api/parties/russia/stance?asOf=2025-03-14&knownAt={Uri.EscapeDataString(justNow)}");
+        using var response = await App.Client.GetAsync(
+            $"/api/parties/russia/stance?asOf=2025-03-14&knownAt={Uri.EscapeDataString(justNow)}");
 
         response.Headers.GetValues(ReadReplica.AnsweredByHeader).ShouldBe(["primary"]);
         (await response.Content.ReadFromJsonAsync<PartyStance>())!.Issues.Single().Stance.ShouldBe("rejects");

@@ -56,7 +56,8 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
                     .Select(x => $"{x.Issue}:{x.Before}>{x.After}:{x.Swing?.ToString(CultureInfo.InvariantCulture) ?? "null"}")),
                     $"flips {party} {range}{known}");
 
-            DateTimeOffset? fromEnd = from is null ? null : Instants.TryParseUpperBound(from, out var fe) ? fe : throw new FormatException();
+            DateTimeOffset? fromEnd = from is null ? null
+                : Instants.TryParseUpperBound(from, out var fe) ? fe : throw new FormatException();
             var convergence = await Client.GetFromJsonAsync<JsonObject>($"/api/issues/{issue}/convergence?{range}{known}");
             Render(convergence!["points"]!.AsArray().Select(p => $"{(DateTimeOffset)p!["at"]!:O}:{p["gap"]?.ToString() ?? "null"}:"
                     + string.Join(",", p["scores"]!.AsObject().Select(s => $"{s.Key}={s.Value}"))))
