@@ -38,7 +38,10 @@ as_owner() {
 # Where the cluster of <data-dir> really lives (see the note at the top).
 cluster_dir() {
   local dir; dir=$(realpath -m "$1")
-  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! (cd / && runuser -u postgres -- test -x "$(dirname "$dir")"); then
+  # Decided by the nearest folder that exists, so that the answer is the same before and after .data is made.
+  local parent; parent=$(dirname "$dir")
+  while [ ! -e "$parent" ]; do parent=$(dirname "$parent"); done
+  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! (cd / && runuser -u postgres -- test -x "$parent"); then
     echo "/var/lib/positionledger/$(printf '%s' "$dir" | sha256sum | cut -c1-16)"
   else
     echo "$dir"
