@@ -258,7 +258,12 @@ async function renderChart() {
   const chart = $('#chart');
   if (!issue) return chart.replaceChildren();
   const mine = generation;
-  const items = (await timelineItems(issue)).filter((i) => !i.claimedBy);
+  const gapQuery = new URLSearchParams({ to: state.last });
+  if (knownAtOfReads()) gapQuery.set('knownAt', knownAtOfReads());
+  if (state.evidence) gapQuery.set('evidence', state.evidence);
+  const [all, convergence] = await Promise.all([
+    timelineItems(issue), api(`/api/issues/${encodeURIComponent(issue)}/convergence?${gapQuery}`)]);
+  const items = all.filter((i) => !i.claimedBy);
   if (superseded(mine)) return;
   const width = 760, height = 260, left = 44, right = 16, top = 14, bottom = 30;
   const times = items.map((i) => Date.parse(i.statedAt));
@@ -324,7 +329,33 @@ async function renderChart() {
     swatch.style.background = colour;
     legend.append(el('span', {}, swatch, el('bdi', { text: party.name })));
   });
-  chart.replaceChildren(root, legend);
+  chart.replaceChildren(root, legend, convergenceLine(convergence, x, start, end, width, left, right));
+}
+
+/** Rule 8 under the timeline: how far apart the parties are (0 = agreement, 4 = opposite), a step per change point. */
+function convergenceLine(convergence, x, start, end, width, left, right) {
+  const height = 70, top = 8, bottom = 16;
+  const y = (gap) => top + ((4 - gap) / 4) * (height - top - bottom);
+  const points = convergence.points.filter((p) => p.gap !== null);
+  const latest = points.filter((p) => Date.parse(p.at) <= Date.parse(state.asOf) + DAY - 1).at(-1);
+  const label = latest ? `gap ${latest.gap} of 4 as of ${state.asOf}` : 'fewer than two parties with a stance';
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'data-testid': 'convergence',
+    'aria-label': `How far apart the parties are on ${issueTitle(convergence.issue)}: ${label}` });
+  for (const gap of [0, 4]) {
+    root.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(gap), y2: y(gap) }));
+    const text = svg('text', { x: left - 6, y: y(gap) + 4, 'text-anchor': 'end' });
+    text.textContent = String(gap);
+    root.append(text);
+  }
+  let d = '';
+  convergence.points.forEach((p) => {
+    const px = x(Math.min(Math.max(Date.parse(p.at), start), end));
+    d += p.gap === null ? '' : (d ? ` H ${px} V ${y(p.gap)}` : `M ${px} ${y(p.gap)}`);
+  });
+  if (d) root.append(svg('path', { class: 'gap-line', d: `${d} H ${width - right}`, 'data-testid': 'convergence-line' }));
+  const caption = el('p', { class: 'hint', 'data-testid': 'convergence-caption',
+    text: `Convergence: the gap between the highest and the lowest stance score (0 = agreement, 4 = opposite); ${label}.` });
+  return el('div', { class: 'convergence' }, root, caption);
 }
 
 // --- Editor ----------------------------------------------------------------------------------------

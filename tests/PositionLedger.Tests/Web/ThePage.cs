@@ -209,6 +209,22 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await Screenshot("timeline-ceasefire");
     }
 
+    [Theory]
+    [InlineData(1280, 800)]
+    [InlineData(390, 844)]
+    public async Task under_the_timeline_the_convergence_line_shows_how_far_apart_the_parties_are(int width, int height)
+    {
+        await _page.SetViewportSizeAsync(width, height);
+        await Open("2025-03-13");
+        await _page.Locator("#chart-issue").SelectOptionAsync("ceasefire-30-day");
+
+        // On 13 March the US proposes and Kyiv accepts (+2 each) and Moscow is conditional (+1): one step apart.
+        await Expect(_page.GetByTestId("convergence-caption")).ToContainTextAsync("gap 1 of 4 as of 2025-03-13");
+        await Expect(_page.GetByTestId("convergence-line")).ToHaveCountAsync(1);
+        await Screenshot($"convergence-ceasefire-{width}x{height}");
+        await ShouldHaveNoAccessibilityViolations();
+    }
+
     [Fact]
     public async Task an_editor_appends_a_statement_and_the_matrix_shows_it()
     {
