@@ -32,7 +32,6 @@ public sealed class ReadReplica : IDisposable
     private static readonly TimeSpan Freshness = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(5);
 
-    private readonly NpgsqlDataSource? _reads;
     private readonly string _table;
     private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _reading = new(1, 1);
@@ -52,11 +51,11 @@ public sealed class ReadReplica : IDisposable
             builder.Timeout = 2;
             builder.CommandTimeout = 5;
         }
+        // One pool on the replica, for its settled point and for the reads it answers.
         Stances = StanceDataSource.For(builder.ConnectionString);
-        _reads = NpgsqlDataSource.Create(builder);
     }
 
-    public bool Configured => _reads is not null;
+    public bool Configured => Stances is not null;
 
     /// <summary>
     /// How far the replica's settled point may trail now for a read without knownAt to be answered there (default 5 s:
@@ -84,7 +83,7 @@ public sealed class ReadReplica : IDisposable
     /// <summary>The settled point the replica has replayed (at most a quarter of a second old); null without one.</summary>
     public async Task<DateTimeOffset?> SettledPointAsync(CancellationToken ct)
     {
-        if (_reads is null) return null;
+        if (Stances is null) return null;
         var now = _clock.GetUtcNow();
         if (_last is { } last && now - last.ReadAt < Freshness) return last.Settled;
         if (now < _pausedUntil) return null;
@@ -94,7 +93,7 @@ public sealed class ReadReplica : IDisposable
             // Another request may have read it, or failed, while this one waited.
             if (_last is { } again && _clock.GetUtcNow() - again.ReadAt < Freshness) return again.Settled;
             if (_clock.GetUtcNow() < _pausedUntil) return null;
-            await using var command = _reads.CreateCommand($"select settled from {_table} where id = 1");
+            await using var command = Stances.Value.CreateCommand($"select settled from {_table} where id = 1");
             await using var reader = await command.ExecuteReaderAsync(ct);
             Unreachable = false;
             // Nothing recorded yet reads as the earliest instant: no knownAt is settled there, and it is not asked again for a while.
@@ -160,7 +159,6 @@ public sealed class ReadReplica : IDisposable
     public void Dispose()
     {
         Stances?.Dispose();
-        _reads?.Dispose();
         _reading.Dispose();
     }
 

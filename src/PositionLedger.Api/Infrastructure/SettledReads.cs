@@ -59,47 +59,46 @@ public sealed partial class SettledReads(
             return;
         }
         var given = request.Query["knownAt"].SingleOrDefault();
-        if (given is not null && !Instants.TryParseUpperBound(given, out _))
+        DateTimeOffset? asked = null;
+        if (given is not null)
         {
-            await next(); // the endpoint names the bad value
-            return;
+            if (!Instants.TryParseUpperBound(given, out var parsed))
+            {
+                await next(); // the endpoint names the bad value
+                return;
+            }
+            asked = parsed;
         }
 
+        var settledEtag = $"\"{Hash("settled", Build, request.Path + request.QueryString)}\"";
+        var immutable = $"{_scope}, max-age=31536000, immutable";
+        var brief = $"{_scope}, max-age={_cacheSeconds}";
         string etag;
         string cacheControl;
         DateTimeOffset? pinTo = null;
         if (await replica.SettledPointAsync(context.RequestAborted) is { } replicated
-            && (given is null ? replica.Fresh(replicated) : Instants.TryParseUpperBound(given, out var asked) && asked <= replicated))
+            && (asked is null ? replica.Fresh(replicated) : asked <= replicated))
         {
             // Settled on the replica, so settled everywhere: the replica answers, and the primary is not asked.
             ReadReplica.Answers(context, replicated);
-            if (given is null)
-            {
-                pinTo = replicated;
-                cacheControl = $"{_scope}, max-age={_cacheSeconds}";
-            }
-            else cacheControl = $"{_scope}, max-age=31536000, immutable";
-            etag = $"\"{Hash("settled", Build, request.Path + Pinned(request, pinTo))}\"";
+            pinTo = asked is null ? replicated : null;
+            (etag, cacheControl) = pinTo is null
+                ? (settledEtag, immutable)
+                : ($"\"{Hash("settled", Build, request.Path + Pinned(request, pinTo))}\"", brief);
         }
-        else if (given is not null && Instants.TryParseUpperBound(given, out var earlier) && earlier <= KnownSettledPoint)
+        else if (asked <= KnownSettledPoint)
         {
             // Settled at an earlier look, so settled for good: no query at all.
-            etag = $"\"{Hash("settled", Build, request.Path + request.QueryString)}\"";
-            cacheControl = $"{_scope}, max-age=31536000, immutable";
+            (etag, cacheControl) = (settledEtag, immutable);
         }
         else
         {
             var ledger = await ReadLedgerAsync(context.RequestAborted);
-            if (given is not null && Instants.TryParseUpperBound(given, out var knownAt) && knownAt <= ledger.Settled)
-            {
-                etag = $"\"{Hash("settled", Build, request.Path + request.QueryString)}\"";
-                cacheControl = $"{_scope}, max-age=31536000, immutable";
-            }
+            if (asked <= ledger.Settled) (etag, cacheControl) = (settledEtag, immutable);
             else
             {
-                etag = $"W/\"{Hash("live", Build, ledger.State, request.Path + request.QueryString)}\"";
-                cacheControl = $"{_scope}, max-age={_cacheSeconds}";
-                if (given is null) pinTo = clock.GetUtcNow();
+                (etag, cacheControl) = ($"W/\"{Hash("live", Build, ledger.State, request.Path + request.QueryString)}\"", brief);
+                if (asked is null) pinTo = clock.GetUtcNow();
             }
         }
         if (pinTo is { } pin)
