@@ -459,6 +459,12 @@ public class WordListParameterAttribute(string name, string description, string[
     }
 }
 
+/// <summary>One word of a closed vocabulary: described as an enum, so generators know the words.</summary>
+public class OneOfParameterAttribute(string name, string description, string[] words) : ParameterAttribute(name, description)
+{
+    public override void Apply(OpenApiOperation operation) => Describe(operation).Schema = OpenApi.Enumeration(words);
+}
+
 /// <summary>
 /// What the slices add to the description: the closed vocabularies of their text properties (so that generated
 /// clients get enums) and adjustments of their own schemas. Registered with <c>services.Configure</c> in each slice.

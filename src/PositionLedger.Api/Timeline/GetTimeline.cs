@@ -11,7 +11,9 @@ using PositionLedger.Sources;
 namespace PositionLedger.Timeline;
 
 /// <param name="EvidenceKinds">Only statements of these kinds (null: every kind).</param>
-public sealed record TimelineFilter(string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To, string[]? EvidenceKinds = null);
+/// <param name="NewestFirst">Latest statedAt first: how the page's replay finds the change point before a moment.</param>
+public sealed record TimelineFilter(
+    string? Party, string? Issue, DateTimeOffset? From, DateTimeOffset? To, string[]? EvidenceKinds = null, bool NewestFirst = false);
 
 public sealed record TimelinePage(DateTimeOffset KnownAt, IReadOnlyList<StatementItem> Items, string? Next);
 
@@ -23,6 +25,8 @@ public sealed record TimelinePage(DateTimeOffset KnownAt, IReadOnlyList<Statemen
 public static class GetTimelineEndpoint
 {
     public const int MaxLimit = 500;
+    private const string OldestFirst = "oldest-first", NewestFirst = "newest-first";
+    private static readonly string[] Orders = [OldestFirst, NewestFirst];
 
     [WolverineGet("/api/timeline", OperationId = "getTimeline")]
     [Tags(ApiTags.Timeline)]
@@ -37,12 +41,15 @@ public static class GetTimelineEndpoint
         Value = ParameterValue.DateOrInstant)]
     [EvidenceFilter(Example = "direct-quote")]
     [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
+    [OneOfParameter("order", "oldest-first (the default) or newest-first, by statedAt. A cursor brings its own.",
+        [OldestFirst, NewestFirst],
+        Example = NewestFirst)]
     [Parameter("limit", "Items per page; default 100.",
         Value = ParameterValue.WholeNumber, Minimum = 1, Maximum = MaxLimit, Example = "20")]
     [Parameter("after", "The next value of the previous page.")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after, string? evidence,
-        NpgsqlDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        string? order, NpgsqlDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         DateTimeOffset? fromValue = null, toValue = null;
@@ -65,19 +72,25 @@ public static class GetTimelineEndpoint
             errors["after"] = ["'after' must be the 'next' value of a previous page."];
         if (EvidenceKinds.TryReadFilter(evidence, out var kinds) is HttpValidationProblemDetails { Errors: var kindErrors })
             foreach (var (key, value) in kindErrors) errors[key] = value;
+        if (order is not null && !Orders.Contains(order, StringComparer.Ordinal))
+            errors["order"] = [$"'order' must be one of: {string.Join(", ", Orders)}."];
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
-        var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds);
+        var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds, cursor?.NewestFirst ?? order == NewestFirst);
         await using var onReplica = await replica.OpenForAsync(context, knownAtValue, ct);
         return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct, onReplica));
     }
 
-    /// <summary>One page of the timeline after a position (statedAt, first sequence); shared with the replay command.</summary>
+    /// <summary>
+    /// One page of the timeline after a position (statedAt, first sequence) in the filter's order; shared with the replay
+    /// command. Either order walks the (stated_at, statement_seq) index, forwards or backwards.
+    /// </summary>
     public static async Task<TimelinePage> PageAsync(
         NpgsqlDataSource db, RevisionTable table, TimelineFilter filter, DateTimeOffset knownAt,
         (DateTimeOffset StatedAt, long StatementSeq)? after, int size, CancellationToken ct, NpgsqlConnection? replica = null)
     {
+        var (beyond, direction) = filter.NewestFirst ? ("<", "desc") : (">", "asc");
         await using var command = db.CommandOn(replica, $"""
             select {RevisionRows.Columns}
             from {table.QualifiedName} r
@@ -86,9 +99,9 @@ public static class GetTimelineEndpoint
               and (@issue::text is null or r.issue = @issue)
               and (@from::timestamptz is null or r.stated_at >= @from)
               and (@to::timestamptz is null or r.stated_at <= @to)
-              and (r.stated_at, r.statement_seq) > (@after_at, @after_seq)
+              and (r.stated_at, r.statement_seq) {beyond} (@after_at, @after_seq)
               and r.evidence_kind = any(@kinds)
-            order by r.stated_at, r.statement_seq
+            order by r.stated_at {direction}, r.statement_seq {direction}
             limit @limit
             """);
         command.Parameters.Add(new NpgsqlParameter<string?>("party", filter.Party));
@@ -96,8 +109,9 @@ public static class GetTimelineEndpoint
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", filter.From?.ToUniversalTime()));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", filter.To?.ToUniversalTime()));
         command.Parameters.AddWithValue("known_at", knownAt.ToUniversalTime());
-        command.Parameters.AddWithValue("after_at", (after?.StatedAt ?? DateTimeOffset.MinValue).ToUniversalTime());
-        command.Parameters.AddWithValue("after_seq", after?.StatementSeq ?? long.MinValue);
+        var (startAt, startSeq) = filter.NewestFirst ? (DateTimeOffset.MaxValue, long.MaxValue) : (DateTimeOffset.MinValue, long.MinValue);
+        command.Parameters.AddWithValue("after_at", (after?.StatedAt ?? startAt).ToUniversalTime());
+        command.Parameters.AddWithValue("after_seq", after?.StatementSeq ?? startSeq);
         command.Parameters.AddWithValue("limit", size + 1);
         command.Parameters.AddWithValue("kinds", filter.EvidenceKinds ?? EvidenceKinds.All);
 
@@ -108,7 +122,7 @@ public static class GetTimelineEndpoint
         while (await reader.ReadAsync(ct))
         {
             if (items.Count == size)
-                return new TimelinePage(knownAt, items, new TimelineCursor(knownAt, last.Item1, last.Item2).ToString());
+                return new TimelinePage(knownAt, items, new TimelineCursor(knownAt, last.Item1, last.Item2, filter.NewestFirst).ToString());
             items.Add(row.Item());
             last = row.OrderKey();
         }

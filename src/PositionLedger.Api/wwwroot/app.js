@@ -17,11 +17,12 @@ const LANGUAGES = { pt: 'Portuguese', en: 'English', ru: 'Russian', uk: 'Ukraini
 
 const state = {
   parties: [], issues: [], first: null, last: null,
-  asOf: null,          // 'YYYY-MM-DD'
+  asOf: null,          // 'YYYY-MM-DD' (through the end of that UTC day), or an instant (a replayed change point)
   knownAt: null,       // ISO instant, or null for now
   evidence: '',        // the evidence filter: '' for every kind, else kinds separated by commas
   pinned: null,        // when knownAt is now: the instant the server pinned "now" to, so answers agree and cache
   stances: null, selected: null, statement: null,
+  flash: new Set(),    // 'party|issue' of the cells the last replay step changed
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -92,18 +93,34 @@ const partyName = (id) => state.parties.find((p) => p.id === id)?.name ?? id;
 // --- Dates -----------------------------------------------------------------------------------------
 
 const toDay = (date) => date.toISOString().slice(0, 10);
-const dayIndex = (day) => Math.round((Date.parse(day) - Date.parse(state.first)) / DAY);
+const isDay = (value) => /^\d{4}-\d{2}-\d{2}$/.test(value);
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
+// The UTC day of a date or an instant.
+const dayOf = (value) => (isDay(value) ? value : toDay(new Date(value)));
+const dayIndex = (day) => Math.round((Date.parse(dayOf(day)) - Date.parse(state.first)) / DAY);
+// The last moment asOf covers: a date covers its whole UTC day.
+const asOfEnd = () => (isDay(state.asOf) ? Date.parse(state.asOf) + DAY - 1 : Date.parse(state.asOf));
+const asOfLabel = () => (isDay(state.asOf) ? state.asOf : `${state.asOf.slice(0, 10)} ${new Date(state.asOf).toISOString().slice(11, 19)} UTC`);
 
 function setAsOf(day, { fromSlider = false } = {}) {
   state.asOf = day;
-  $('#asof-value').textContent = day;
-  $('#asof-slider').setAttribute('aria-valuetext', day);
-  $('#asof-date').value = day;
+  $('#asof-value').textContent = asOfLabel();
+  $('#asof-slider').setAttribute('aria-valuetext', asOfLabel());
+  $('#asof-date').value = dayOf(day);
   if (!fromSlider) $('#asof-slider').value = String(Math.max(0, dayIndex(day)));
-  const url = new URL(location.href);
-  url.searchParams.set('asOf', day);
-  history.replaceState(null, '', url);
+  history.replaceState(null, '', momentUrl(state.knownAt));
   return refresh();
+}
+
+// The page's address says the moment shown: asOf, knownAt when one was chosen, the evidence filter. The "link to this
+// moment" also pins "now" to the instant the server answered for, so that it shows the same later.
+function momentUrl(knownAt) {
+  const url = new URL(location.href);
+  url.search = '';
+  url.searchParams.set('asOf', state.asOf);
+  if (knownAt) url.searchParams.set('knownAt', knownAt);
+  if (state.evidence) url.searchParams.set('evidence', state.evidence);
+  return url;
 }
 
 async function loadBounds() {
@@ -146,7 +163,8 @@ function renderMatrix() {
       // The visible text (word, then ◆N) must stand in the label in that order; the evidence comes last.
       const label = `${party.name} on ${issue.title}: ${word ?? 'no stance'}${claims ? `, ${claims} open claim${claims > 1 ? 's' : ''} by others` : ''}`
         + `${kind ? `; evidence: ${EVIDENCE[kind]?.words ?? kind}` : ''}`;
-      return el('td', { class: `stance-${word ?? 'none'}` },
+      const changed = state.flash.has(`${party.id}|${issue.id}`);
+      return el('td', { class: `stance-${word ?? 'none'}${changed ? ' changed' : ''}`, 'data-changed': changed ? 'true' : null },
         el('button', {
           type: 'button', 'data-testid': `cell-${party.id}-${issue.id}`, 'data-stance': word ?? '', 'data-evidence': kind ?? '', 'aria-label': label,
           'aria-pressed': selected ? 'true' : 'false', title: label,
@@ -178,7 +196,7 @@ async function renderDetails() {
   if (!party) return;
   const issueTitle = state.issues.find((i) => i.id === issue)?.title ?? issue;
   const stance = state.stances.parties.find((p) => p.party === party)?.issues.find((i) => i.issue === issue);
-  const parts = [el('h3', { text: `${partyName(party)} on ${issueTitle}, as of ${state.asOf}` })];
+  const parts = [el('h3', { text: `${partyName(party)} on ${issueTitle}, as of ${asOfLabel()}` })];
   state.statement = null;
   if (!stance) {
     parts.push(el('p', { class: 'muted', text: 'No stance and no open claims.' }));
@@ -283,7 +301,7 @@ async function renderChart() {
     root.append(label);
   }
   root.append(svg('line', { class: 'axis', x1: left, x2: left, y1: top, y2: height - bottom }));
-  const asOfX = x(Date.parse(state.asOf) + DAY - 1);
+  const asOfX = x(asOfEnd());
   root.append(svg('line', { class: 'axis', x1: asOfX, x2: asOfX, y1: top, y2: height - bottom, 'stroke-dasharray': '4 3' }));
 
   const legend = el('div', { class: 'chart-legend' });
@@ -337,8 +355,8 @@ function convergenceLine(convergence, x, start, end, width, left, right) {
   const height = 70, top = 8, bottom = 16;
   const y = (gap) => top + ((4 - gap) / 4) * (height - top - bottom);
   const points = convergence.points.filter((p) => p.gap !== null);
-  const latest = points.filter((p) => Date.parse(p.at) <= Date.parse(state.asOf) + DAY - 1).at(-1);
-  const label = latest ? `gap ${latest.gap} of 4 as of ${state.asOf}` : 'fewer than two parties with a stance';
+  const latest = points.filter((p) => Date.parse(p.at) <= asOfEnd()).at(-1);
+  const label = latest ? `gap ${latest.gap} of 4 as of ${asOfLabel()}` : 'fewer than two parties with a stance';
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'data-testid': 'convergence',
     'aria-label': `How far apart the parties are on ${issueTitle(convergence.issue)}: ${label}` });
   for (const gap of [0, 4]) {
@@ -489,7 +507,7 @@ async function renderParty() {
   if (superseded(mine) || party !== $('#party-select').value) return;
   const t = claims.totals;
   $('#claims-summary').textContent = `${partyName(party)}: ${t.made} ${t.made === 1 ? 'claim' : 'claims'}, ${t.borneOut} borne out, `
-    + `${t.contradicted} contradicted, ${t.open} open as of ${longDate(state.asOf)}`;
+    + `${t.contradicted} contradicted, ${t.open} open as of ${longDate(state.asOf)}${isDay(state.asOf) ? '' : asOfLabel().slice(10)}`;
   $('#claims-made').replaceChildren(...(claims.claims.length === 0
     ? [el('li', { class: 'muted', text: 'No claims about other parties.' })]
     : claims.claims.map((c) => el('li', { 'data-resolution': c.resolution },
@@ -513,7 +531,125 @@ async function refresh() {
   state.stances = stances;
   renderMatrix();
   await Promise.all([state.selected ? renderDetails() : null, renderChart(), renderParty()]);
+  if (superseded(mine)) return;
+  $('#moment-link').href = momentUrl(knownAtOfReads()).href;
   document.body.dataset.ready = 'true';
+}
+
+// --- Replay: step through the change points (the distinct statedAt of the statements) ----------------------------
+
+const replay = { playing: false, timer: null };
+
+// Up to 50 statements from the timeline, as the reads now see it (knownAt, evidence), in the given order and bounds.
+async function timelinePage(bounds) {
+  const query = new URLSearchParams({ limit: '50', ...bounds });
+  if (knownAtOfReads()) query.set('knownAt', knownAtOfReads());
+  if (state.evidence) query.set('evidence', state.evidence);
+  return (await api(`/api/timeline?${query}`)).items;
+}
+
+const instantOf = (statedAt) => (isDay(statedAt) ? `${statedAt}T00:00:00Z` : statedAt);
+const justAfter = (moment) => (isDay(moment) ? toDay(new Date(Date.parse(moment) + DAY)) : new Date(Date.parse(moment) + 1).toISOString());
+const justBefore = (statedAt) => new Date(Date.parse(instantOf(statedAt)) - 1).toISOString();
+
+// The moment that shows a change point exactly: its day when no later change point falls on that day (the shorter
+// link), else the instant. following: the next change point's statedAt, undefined when there is none, null when unknown.
+const momentOf = (at, following) =>
+  (following !== null && (following === undefined || dayOf(following) !== dayOf(at)) ? dayOf(at) : instantOf(at));
+
+async function stepForward() {
+  const items = await timelinePage({ from: justAfter(state.asOf) });
+  if (items.length === 0) return false;
+  const at = items[0].statedAt;
+  const following = items.find((i) => i.statedAt !== at)?.statedAt ?? (items.length === 50 ? null : undefined);
+  await showChangePoint(momentOf(at, following), items.filter((i) => i.statedAt === at));
+  return true;
+}
+
+async function stepBack() {
+  const latest = await timelinePage({ to: state.asOf, order: 'newest-first' });
+  if (latest.length === 0) return false;
+  const current = latest[0].statedAt;
+  let earlier = latest.filter((i) => i.statedAt !== current);
+  if (earlier.length === 0) earlier = await timelinePage({ to: justBefore(current), order: 'newest-first' });
+  if (earlier.length === 0) {
+    // Before the first change point: the day before it, when nothing was stated yet.
+    await showChangePoint(toDay(new Date(Date.parse(dayOf(current)) - DAY)), []);
+    return true;
+  }
+  const at = earlier[0].statedAt;
+  await showChangePoint(momentOf(at, current), earlier.filter((i) => i.statedAt === at));
+  return true;
+}
+
+const cellStates = (stances) => new Map((stances?.parties ?? []).flatMap((p) => p.issues.map((i) =>
+  [`${p.party}|${i.issue}`, `${i.stance}|${i.statementId}|${i.claims?.length ?? 0}`])));
+
+// Shows the ledger at a change point: the cells whose stance or claims changed are outlined (and flash), the first
+// statement made then is selected, and the statements are listed under the controls.
+async function showChangePoint(moment, statements) {
+  const before = cellStates(state.stances);
+  const first = statements[0];
+  if (first) state.selected = { party: first.party, issue: first.issue };
+  state.flash = new Set();
+  await setAsOf(moment);
+  const after = cellStates(state.stances);
+  state.flash = new Set([...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key)));
+  renderMatrix();
+  $('#replay-status').replaceChildren(statements.length === 0
+    ? el('span', { text: `As of ${asOfLabel()}: before the first statement.` })
+    : el('span', { class: 'at', text: `As of ${asOfLabel()}:` }),
+  statements.length === 0 ? null : el('ul', {}, ...statements.slice(0, SHOWN).map((s) => el('li', { 'data-testid': 'replay-statement' },
+    s.claimedBy
+      ? `${partyName(s.claimedBy.party)} claims ${partyName(s.party)} ${s.stance} on ${issueTitle(s.issue)}`
+      : `${partyName(s.party)} ${s.stance} on ${issueTitle(s.issue)}`,
+    ' \u2014 ', el('bdi', { text: s.speaker }), ': \u201c', el('bdi', { text: shortQuote(s.quote) }), '\u201d')),
+  statements.length > SHOWN ? el('li', { text: `and ${statements.length - SHOWN} more` }) : null));
+}
+
+// At most this many statements of a change point are listed under the controls.
+const SHOWN = 5;
+
+const shortQuote = (quote) => (quote.length <= 120 ? quote : `${quote.slice(0, 117)}...`);
+
+function showPlaying(playing) {
+  replay.playing = playing;
+  const button = $('#replay-play');
+  button.replaceChildren(el('span', { 'aria-hidden': 'true', text: playing ? '\u275a\u275a ' : '\u25b6 ' }), playing ? 'Pause' : 'Play');
+  button.dataset.playing = String(playing);
+}
+
+async function play() {
+  if (replay.playing) return pause();
+  showPlaying(true);
+  // At the end of the history, play starts again from the first change point.
+  if (!(await stepForward())) {
+    await setAsOf(toDay(new Date(Date.parse(state.first) - DAY)));
+    if (!(await stepForward())) return pause();
+  }
+  scheduleStep();
+}
+
+function scheduleStep() {
+  replay.timer = setTimeout(async () => {
+    if (!replay.playing) return;
+    if (await stepForward()) scheduleStep();
+    else pause();
+  }, Number($('#replay-speed').value));
+}
+
+function pause() {
+  clearTimeout(replay.timer);
+  showPlaying(false);
+}
+
+// J, K and L as in video players, unless the key is meant for a field.
+function replayKeys(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest('input, textarea, select, [contenteditable]')) return;
+  const action = { j: () => { pause(); return stepBack(); }, k: play, l: () => { pause(); return stepForward(); } }[event.key.toLowerCase()];
+  if (!action) return;
+  event.preventDefault();
+  action();
 }
 
 async function start() {
@@ -526,24 +662,42 @@ async function start() {
   [state.parties, state.issues] = await Promise.all([api('/api/parties'), api('/api/issues')]);
   await loadBounds();
   fillEditor();
-  const requested = new URL(location.href).searchParams.get('asOf');
+  const requested = new URL(location.href).searchParams;
   const slider = $('#asof-slider');
+  // A date or time chosen by hand ends the replay's step: nothing is outlined as changed.
+  const chosen = (day, options) => { state.flash = new Set(); $('#replay-status').replaceChildren(); return setAsOf(day, options); };
   slider.addEventListener('input', () => {
     const day = toDay(new Date(Date.parse(state.first) + Number(slider.value) * DAY));
-    setAsOf(day, { fromSlider: true });
+    chosen(day, { fromSlider: true });
   });
-  $('#asof-date').addEventListener('change', (event) => { if (event.target.value) setAsOf(event.target.value); });
+  $('#asof-date').addEventListener('change', (event) => { if (event.target.value) chosen(event.target.value); });
   $('#knownat').addEventListener('change', (event) => {
     state.knownAt = event.target.value ? `${event.target.value.length === 16 ? `${event.target.value}:00` : event.target.value}Z` : null;
-    refresh();
+    chosen(state.asOf);
   });
-  $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; state.pinned = null; refresh(); });
+  $('#knownat-now').addEventListener('click', () => { $('#knownat').value = ''; state.knownAt = null; state.pinned = null; chosen(state.asOf); });
   $('#chart-issue').addEventListener('change', renderChart);
   $('#party-select').addEventListener('change', renderParty);
-  $('#evidence-filter').addEventListener('change', (event) => { state.evidence = event.target.value; refresh(); });
+  $('#evidence-filter').addEventListener('change', (event) => { state.evidence = event.target.value; chosen(state.asOf); });
+  $('#replay-back').addEventListener('click', () => { pause(); stepBack(); });
+  $('#replay-forward').addEventListener('click', () => { pause(); stepForward(); });
+  $('#replay-play').addEventListener('click', play);
+  document.addEventListener('keydown', replayKeys);
+  // A link to a moment brings back its clocks and filter.
+  const knownAt = requested.get('knownAt');
+  if (knownAt && INSTANT.test(knownAt) && !Number.isNaN(Date.parse(knownAt))) {
+    state.knownAt = new Date(knownAt).toISOString();
+    $('#knownat').value = state.knownAt.slice(0, 19);
+  }
+  const evidence = requested.get('evidence');
+  if (evidence && [...$('#evidence-filter').options].some((o) => o.value === evidence)) {
+    state.evidence = evidence;
+    $('#evidence-filter').value = evidence;
+  }
   $('#editor-key').addEventListener('change', (event) => { sessionStorage.setItem('editor-key', event.target.value.trim()); if (state.selected) renderDetails(); });
   $('#append-form').addEventListener('submit', append);
-  await setAsOf(requested && /^\d{4}-\d{2}-\d{2}$/.test(requested) ? requested : state.last);
+  const asOf = requested.get('asOf');
+  await setAsOf(asOf && (isDay(asOf) || INSTANT.test(asOf)) && !Number.isNaN(Date.parse(asOf)) ? asOf : state.last);
 }
 
 start().catch((error) => {

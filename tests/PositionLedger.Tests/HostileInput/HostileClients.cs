@@ -78,7 +78,7 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
             P("evidence", EvidenceFilter))),
         ["GET /api/timeline"] = (3, Get("/api/timeline", Const("/api/timeline"), P("party", Slug), P("issue", Slug),
             P("from", Date), P("to", Date), P("knownAt", Date), P("limit", Limit), P("after", TimelineCursor),
-            P("evidence", EvidenceFilter))),
+            P("evidence", EvidenceFilter), P("order", TimelineOrder))),
         ["GET /api/search"] = (3, Get("/api/search", Const("/api/search"), P("q", SearchTerms, required: true), P("limit", Limit))),
         ["GET /api/events"] = (2, Get("/api/events", Const("/api/events"), P("after", Sequence), P("limit", Limit))),
         ["GET /api/events/live"] = (1,

@@ -596,6 +596,10 @@ public static class Hostile
         (3, Const("direct-quote", "paraphrase,inference", "unanchored", "reported-act,direct-quote")),
         (2, Const("quote", "Direct-Quote", "direct-quote,", ",", "", "direct-quote,,paraphrase")), (2, Text));
 
+    /// <summary>A timeline order: the two words, and what is not one.</summary>
+    public static readonly Gen<string> TimelineOrder = Weighted(
+        (3, Const("oldest-first", "newest-first")), (2, Const("desc", "Newest-First", "newest-first,oldest-first", "")), (1, Text));
+
     public static readonly Shape ArchivedSource = new(
         from n in Gen.Int[0, 999_999]
         select new JsonObject

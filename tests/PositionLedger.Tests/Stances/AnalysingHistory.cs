@@ -41,6 +41,7 @@ public sealed class when_analysing_the_history(AppFixture app) : ApiTest(app)
     [InlineData("/api/timeline?limit=0", "limit")]
     [InlineData("/api/timeline?limit=many", "limit")]
     [InlineData("/api/timeline?after=%25%25", "after")]
+    [InlineData("/api/timeline?order=desc", "order")]
     [InlineData("/api/search", "q")]
     [InlineData("/api/search?q=peace&limit=1000", "limit")]
     [InlineData("/api/events?after=-1", "after")]
@@ -81,6 +82,22 @@ public sealed class when_analysing_the_history(AppFixture app) : ApiTest(app)
         pages.ShouldBe(5);
         seen.Select(s => s.StatementId).ShouldBe(stated.Select(s => s.StatementId.ToString()), ignoreOrder: true);
         seen.Select(s => s.StatedAt).ShouldBeInOrder();
+    }
+
+    [Fact]
+    public async Task newest_first_the_timeline_pages_backwards_from_a_moment_and_the_cursor_keeps_the_order()
+    {
+        await GivenParties();
+        var stated = Enumerable.Range(0, 12)
+            .Select(i => Stated(i % 2 == 0 ? "russia" : "ukraine", "ceasefire", Stance.Supports, $"2025-03-{1 + i:00}"))
+            .ToArray();
+        await App.GivenAsync(stated);
+
+        var first = await Client.GetFromJsonAsync<TimelinePage>("/api/timeline?to=2025-03-10&order=newest-first&limit=4");
+        var second = await Client.GetFromJsonAsync<TimelinePage>($"/api/timeline?limit=4&after={first!.Next}");
+
+        first.Items.Select(i => i.StatedAt).ShouldBe(["2025-03-10", "2025-03-09", "2025-03-08", "2025-03-07"]);
+        second!.Items.Select(i => i.StatedAt).ShouldBe(["2025-03-06", "2025-03-05", "2025-03-04", "2025-03-03"]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using PositionLedger.Seeding;
@@ -286,6 +287,101 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await _page.Locator("#party-select").SelectOptionAsync("russia");
         await Expect(_page.GetByTestId("claims-summary")).ToContainTextAsync("Russia: ");
         await Expect(_page.GetByTestId("flips").Locator("li")).Not.ToHaveCountAsync(0);
+    }
+
+    [Theory]
+    [InlineData(1280, 800)]
+    [InlineData(390, 844)]
+    public async Task the_replay_steps_from_11_to_13_march_outlining_the_cells_that_changed_and_showing_their_statements(
+        int width, int height)
+    {
+        await _page.SetViewportSizeAsync(width, height);
+        await Open("2025-03-10");
+        var forward = _page.Locator("#replay-forward");
+        var changed = _page.Locator("td[data-changed=true] button");
+
+        await forward.ClickAsync();
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-11");
+        // The US proposes and Kyiv accepts the ceasefire, and both speak on military aid: four cells change.
+        await Expect(changed).ToHaveCountAsync(4);
+        await Expect(Cell("us", "ceasefire-30-day").Locator("xpath=..")).ToHaveAttributeAsync("data-changed", "true");
+        await Expect(_page.GetByTestId("replay-statement")).ToHaveCountAsync(4);
+        await Expect(_page.GetByTestId("details-quote")).Not.ToBeEmptyAsync();
+
+        await forward.ClickAsync();
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-12");
+        await Expect(changed).ToHaveCountAsync(1);
+        await Expect(changed).ToHaveAttributeAsync("data-testid", "cell-russia-kursk");
+        await Expect(_page.GetByTestId("replay-statement")).ToContainTextAsync("Russia rejects on");
+
+        await forward.ClickAsync();
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-13");
+        await Expect(Cell("russia", "ceasefire-30-day").Locator("xpath=..")).ToHaveAttributeAsync("data-changed", "true");
+        await Expect(Cell("russia", "ceasefire-30-day")).ToHaveAttributeAsync("data-stance", "conditional");
+        _page.Url.ShouldContain("asOf=2025-03-13");
+        await Screenshot($"replay-13-march-{width}x{height}");
+        await ShouldHaveNoAccessibilityViolations();
+
+        // By keyboard: J steps back, L forward.
+        await _page.Locator("body").PressAsync("j");
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-12");
+        await _page.Locator("body").PressAsync("j");
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-11");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "");
+        await _page.Locator("body").PressAsync("l");
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-12");
+    }
+
+    [Fact]
+    public async Task play_runs_through_every_change_point_to_the_end_and_then_stops()
+    {
+        await Open("2025-03-10");
+        await _page.Locator("#replay-speed").SelectOptionAsync("300");
+
+        await _page.Locator("#replay-play").ClickAsync();
+        await Expect(_page.Locator("#replay-play")).ToHaveAttributeAsync("data-playing", "true");
+
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-13", new() { Timeout = 10_000 });
+        await Expect(_page.Locator("#replay-play")).ToHaveAttributeAsync("data-playing", "false", new() { Timeout = 10_000 });
+        await Expect(_page.Locator("#replay-play")).ToHaveTextAsync("▶ Play");
+
+        // Played again at the end, it starts from the first change point.
+        await _page.Locator("body").PressAsync("k");
+        await Expect(_page.Locator("#asof-value")).ToHaveTextAsync("2025-03-11");
+        await _page.Locator("body").PressAsync("k");
+        await Expect(_page.Locator("#replay-play")).ToHaveAttributeAsync("data-playing", "false");
+    }
+
+    [Fact]
+    public async Task the_link_to_a_moment_shows_that_moment_again_after_the_ledger_changed()
+    {
+        await Open("2025-03-13");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "opposes");
+        var link = await _page.GetByTestId("moment-link").GetAttributeAsync("href");
+
+        // Later, an editor records that Moscow rejected any ceasefire in Kursk on the 13th.
+        var appended = await app.Client.PostAsJsonAsync("/api/statements", new
+        {
+            party = "russia", issue = "kursk", stance = "rejects", statedAt = "2025-03-13", speaker = "Dmitry Peskov",
+            quote = "There can be no ceasefire in Kursk.", source = new { outlet = "TASS" },
+        });
+        appended.EnsureSuccessStatusCode();
+
+        await Open("2025-03-13");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "rejects");
+        await _page.GotoAsync(new Uri(app.BaseAddress, link!).ToString());
+        await Expect(_page.Locator("body[data-ready=true]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "opposes");
+        (await _page.Locator("#knownat").InputValueAsync()).ShouldNotBeEmpty();
+
+        // The evidence filter is part of the moment: counting only inferences, Kursk rests on the reading of 12 March.
+        await _page.Locator("#evidence-filter").SelectOptionAsync("inference");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-evidence", "inference");
+        await _page.ReloadAsync();
+        await Expect(_page.Locator("body[data-ready=true]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Expect(_page.Locator("#evidence-filter")).ToHaveValueAsync("inference");
+        await Expect(Cell("russia", "kursk")).ToHaveAttributeAsync("data-stance", "rejects");
+        _page.Url.ShouldContain("knownAt=");
     }
 
     [Fact]

@@ -40,9 +40,10 @@ namespace Internal.Generated.WolverineHandlers
             var limit = httpContext.Request.Query["limit"];
             var after = httpContext.Request.Query["after"];
             var evidence = httpContext.Request.Query["evidence"];
+            var order = httpContext.Request.Query["order"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, _npgsqlDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, order, _npgsqlDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfTimelinePageAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
