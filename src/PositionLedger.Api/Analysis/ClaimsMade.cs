@@ -22,7 +22,8 @@ public sealed record PartyClaimsMade(
 
 /// <summary>
 /// Rule 6 of docs/design.md: every claim a party made about another, and whether the other's own next statement
-/// bore it out. One walk of the party's claims (its own index), and per claim two short walks of the basis index.
+/// bore it out. One walk of the party's claims (its own index), and per claim two short index-only walks of the basis
+/// index (it carries the stance).
 /// </summary>
 public static class ClaimsMadeEndpoint
 {
@@ -42,14 +43,13 @@ public static class ClaimsMadeEndpoint
             limit 1
         ) earliest on true
         left join lateral (
-            select r.statement_id, r.version from {0} r
+            select r.statement_id, r.stance from {0} r
             where r.party = c.party and r.issue = c.issue and r.claimed_by is null and r.stated_at = earliest.stated_at
               and r.recorded_from <= @known_at and (r.recorded_to is null or r.recorded_to > @known_at)
               and r.evidence_kind = any(@kinds)
             order by r.statement_seq desc
             limit 1
-        ) resolver on true
-        left join {0} res on res.statement_id = resolver.statement_id and res.version = resolver.version
+        ) res on true
         where c.claimed_by = @party and c.stated_at <= @as_of
           and c.recorded_from <= @known_at and (c.recorded_to is null or c.recorded_to > @known_at)
           and c.evidence_kind = any(@kinds)

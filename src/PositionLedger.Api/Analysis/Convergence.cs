@@ -51,24 +51,23 @@ public sealed record IssueConvergence(string Issue, DateTimeOffset KnownAt, IRea
 public static class ConvergenceEndpoint
 {
     // Each party's basis as of from (one probe of the basis index), then its statements in (from, to]: the walk
-    // covers the range asked about, not the issue's whole history.
+    // covers the range asked about, not the issue's whole history, and reads the index alone (it carries the stance).
     private const string Sql = """
-        select r.party, r.stance, k.stated_at
+        select p.party, k.stance, k.stated_at
         from unnest(@parties) as p(party)
         cross join lateral (
-            (select x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
+            (select x.stance, x.stated_at, x.statement_seq from {0} x
              where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at <= @from
                and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
                and x.evidence_kind = any(@kinds)
              order by x.stated_at desc, x.statement_seq desc
              limit 1)
             union all
-            (select x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
+            (select x.stance, x.stated_at, x.statement_seq from {0} x
              where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at > @from and x.stated_at <= @to
                and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
                and x.evidence_kind = any(@kinds))
         ) k
-        join {0} r on r.statement_id = k.statement_id and r.version = k.version
         order by k.stated_at, k.statement_seq
         """;
 

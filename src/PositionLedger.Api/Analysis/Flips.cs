@@ -23,29 +23,25 @@ public sealed record PartyFlips(string Party, DateTimeOffset? From, DateTimeOffs
 /// </summary>
 public static class FlipsEndpoint
 {
-    // The statements in [from, to], and per issue the last one before from (the earlier half of the first pair):
-    // the walk covers the range asked about, not the party's whole history.
+    // Per issue, the statements in [from, to] and the last one before from (the earlier half of the first pair): the
+    // walks cover the range asked about, not the party's whole history, and read the basis index alone.
     private const string Sql = """
-        with effective as (
-            select x.issue, x.statement_id, x.version, x.stated_at, x.statement_seq from {0} x
-            where x.party = @party and x.claimed_by is null
-              and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-              and x.evidence_kind = any(@kinds)
-        ),
-        chosen as (
-            select * from effective where stated_at >= @from and stated_at <= @to
+        select i.issue, k.statement_id, k.stance, k.stated_at, k.stated_on_date, k.statement_seq
+        from unnest(@issues) as i(issue)
+        cross join lateral (
+            (select x.statement_id, x.stance, x.stated_at, x.stated_on_date, x.statement_seq from {0} x
+             where x.party = @party and x.issue = i.issue and x.claimed_by is null and x.stated_at < @from
+               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
+               and x.evidence_kind = any(@kinds)
+             order by x.stated_at desc, x.statement_seq desc
+             limit 1)
             union all
-            select before.* from unnest(@issues) as i(issue)
-            cross join lateral (
-                select * from effective e where e.issue = i.issue and e.stated_at < @from
-                order by e.stated_at desc, e.statement_seq desc
-                limit 1
-            ) before
-        )
-        select r.issue, r.statement_id, r.stance, r.stated_at, r.stated_on_date, k.statement_seq
-        from chosen k
-        join {0} r on r.statement_id = k.statement_id and r.version = k.version
-        order by k.issue, k.stated_at, k.statement_seq
+            (select x.statement_id, x.stance, x.stated_at, x.stated_on_date, x.statement_seq from {0} x
+             where x.party = @party and x.issue = i.issue and x.claimed_by is null and x.stated_at >= @from and x.stated_at <= @to
+               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
+               and x.evidence_kind = any(@kinds))
+        ) k
+        order by i.issue, k.stated_at, k.statement_seq
         """;
 
     [WolverineGet("/api/parties/{party}/flips", OperationId = "getFlips")]

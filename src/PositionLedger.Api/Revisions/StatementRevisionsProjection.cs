@@ -93,8 +93,9 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_basis")
         {
             Columns = ["party", "issue", "stated_at", "statement_seq"],
-            // The evidence filter is applied inside the walk, still from the index alone.
-            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version", "evidence_kind"],
+            // The evidence filter is applied inside the walk, still from the index alone; the analysis reads (flips,
+            // convergence, claims' resolvers) take the stance from it too, so their range walks fetch no table rows.
+            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version", "evidence_kind", "stance", "stated_on_date"],
             Predicate = "claimed_by is null",
         });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_claims")
