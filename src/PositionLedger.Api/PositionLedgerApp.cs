@@ -5,6 +5,7 @@ using JasperFx;
 using JasperFx.Events;
 using Marten;
 using PositionLedger.Activity;
+using PositionLedger.EventLog;
 using PositionLedger.Imports;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
@@ -53,7 +54,8 @@ public static class PositionLedgerApp
             .AddHostedService<ReadReplica.RecordSettledPoint>()
             .AddStatements()
             .AddSources()
-            .AddImports(schema);
+            .AddImports(schema)
+            .AddEventLog();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));
@@ -106,7 +108,8 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.Listeners.Add(new LedgerMetrics.CountAppends());
-                options.AddParties().AddIssues().AddSources().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency();
+                options.AddParties().AddIssues().AddSources().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency()
+                    .AddEventLog();
                 options.Storage.ExtendedSchemaObjects.Add(ReadReplica.DefineTable(options.DatabaseSchemaName));
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the

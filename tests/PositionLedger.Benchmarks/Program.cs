@@ -43,8 +43,8 @@ var only = ArgText("--only", null)
     .Select(id => id.ToUpperInvariant())
     .ToHashSet();
 bool Runs(string id) => only is null || only.Contains(id);
-if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B11"]).ToList() is [_, ..] unknown)
-    throw new ArgumentException($"--only takes B1 to B7 and B11, not {string.Join(", ", unknown)}.");
+if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10", "B11"]).ToList() is [_, ..] unknown)
+    throw new ArgumentException($"--only takes B1 to B7, B9, B10 and B11, not {string.Join(", ", unknown)}.");
 var command = $"deploy/bench.sh --statements {target}" + (only is null ? "" : $" --only {string.Join(',', only.Order())}");
 var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")
     ?? throw new InvalidOperationException("Set POSITIONLEDGER_BENCH_CONNECTION (deploy/bench.sh does).");
@@ -56,6 +56,7 @@ const string Schema = "bench";
 const int B1WarmUp = 50_000, B1BareWarmUp = 20_000, B1Rounds = 4, B1PerRound = 2_000;
 const int StanceWarmUp = 500;
 const int Port = 5091;
+const int LiveSubscribers = 1_000, LiveAppends = 200;
 var stages = new[] { 10_000, 100_000, 1_000_000 }.Where(s => s < target).Append(target).ToArray();
 var results = new List<Result>();
 var notes = new List<string>();
@@ -209,6 +210,55 @@ if (b2.Count > 0)
     }
     notes.Add($"B2: p95 at {stages[^1]:N0} is {large.Server.P95 / small.Server.P95:N2} x the p95 at {stages[0]:N0}; " +
         $"the fold is {speedup:N0} x slower than the indexed query (p50).");
+}
+
+if (Runs("B10"))
+{
+    Say("B10: stance as of, server-side, on the quiet ledger and then while 16 HTTP writers append at full pace...");
+    if (!Runs("B1")) await HttpAppends(requests: 5_000, clients: 16); // the app's append path warmed up, as B1 does
+    var quiet = await ServerStanceLatency(samples: 400);
+    var writing = HttpAppends(requests: 8_000, clients: 16);
+    var underLoad = await ServerStanceLatency(during: writing);
+    var (elapsed, appendLatencies) = await writing;
+    results.Add(new("B10", $"stance as of under write load, ledger of {ledger.Count:N0}, server-side",
+        $"p50/p95/p99 {underLoad.P50:N2}/{underLoad.P95:N2}/{underLoad.P99:N2} ms while appending "
+        + $"{8_000 / elapsed.TotalSeconds:N0} statements/s (append p99 {Percentiles.Of(appendLatencies).P99:N1} ms)",
+        $"the same questions on the quiet ledger: p50/p95 {quiet.P50:N2}/{quiet.P95:N2} ms", "p95 < 5 ms", underLoad.P95 < 5));
+    await SettleAsync();
+}
+
+if (Runs("B9"))
+{
+    // A phase that fails is reported as such; the figures of every other benchmark of the run are kept.
+    LiveFeedLatency.Outcome notified, polled;
+    try
+    {
+        Say($"B9: the live feed with {LiveSubscribers:N0} subscribers, committed to received; polling alone beside it...");
+        var writes = new SyntheticLedger(seed: 9);
+        using (var writer = app.Client())
+        {
+            await AppendsThrough(writer, writes)(0);
+            notified = await LiveFeedLatency.MeasureAsync(app.Address, LiveSubscribers, LiveAppends, AppendsThrough(writer, writes));
+        }
+        // The baseline: the same feed with the listener off, woken only by its 250 ms poll.
+        await app.DisposeAsync();
+        (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port,
+            new Dictionary<string, string> { ["Live__Listen"] = "false" });
+        using (var writer = app.Client())
+            polled = await LiveFeedLatency.MeasureAsync(app.Address, LiveSubscribers, LiveAppends, AppendsThrough(writer, writes));
+        await app.DisposeAsync();
+        (app, _) = await AppProcess.StartAsync(appDll, connectionString, Schema, Port);
+        var complete = notified.Complete == notified.Subscribers;
+        results.Add(new("B9", $"live feed, {LiveSubscribers:N0} subscribers, {LiveAppends} appends 20 ms apart",
+            $"committed to received p50/p95/p99 {notified.Latency.P50:N1}/{notified.Latency.P95:N1}/{notified.Latency.P99:N1} ms "
+            + $"over {notified.Deliveries:N0} deliveries; {notified.Complete:N0} of {notified.Subscribers:N0} subscribers got every event",
+            $"polling every 250 ms alone: p50/p95 {polled.Latency.P50:N1}/{polled.Latency.P95:N1} ms",
+            "p95 < 50 ms, none missed", notified.Latency.P95 < 50 && complete));
+    }
+    catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
+    {
+        results.Add(new("B9", "live feed", $"failed: {e.GetType().Name}: {e.Message}", "", "p95 < 50 ms", false));
+    }
 }
 
 var events = await EventCount();
@@ -461,6 +511,32 @@ async Task<TimeSpan> BareMartenAppends(DocumentStore bare, int events, int tasks
     }));
     return clock.Elapsed;
 }
+
+// Server-side stance-as-of latency on random questions: after a warm-up, this many samples; or, while a task runs,
+// as many as fit in it.
+async Task<Percentiles> ServerStanceLatency(int samples = 0, Task? during = null)
+{
+    var span = DateTimeOffset.UtcNow - firstRecorded;
+    var times = new List<double>();
+    for (var i = 0; during is null ? i < StanceWarmUp + samples : !during.IsCompleted; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await StanceQueries.StancesAsync(stanceDb, revisions, [ledger.RandomParty()], SyntheticLedger.Issues, ledger.RandomAsOf(),
+            firstRecorded + span * Random.Shared.NextDouble(), CancellationToken.None);
+        if (during is not null || i >= StanceWarmUp) times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    return Percentiles.Of(times);
+}
+
+// One statement appended over HTTP per call, from a generator of its own.
+Func<int, Task> AppendsThrough(HttpClient writer, SyntheticLedger writes) => async _ =>
+{
+    string line;
+    lock (writes) line = writes.NextLines(1)[0];
+    var body = line[..1] + line[(line.IndexOf(",\"party\"", StringComparison.Ordinal) + 1)..];
+    using var response = await writer.PostAsync("/api/statements", new StringContent(body, Encoding.UTF8, "application/json"));
+    response.EnsureSuccessStatusCode();
+};
 
 async Task<(Percentiles Server, Percentiles Http, double NaiveMs, Percentiles Filtered)> StanceLatency(int samples)
 {

@@ -15,14 +15,6 @@ namespace PositionLedger.EventLog;
 /// </summary>
 public static class LiveEventsEndpoint
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>
-    /// A writer that reserved a lower sequence may commit after a higher one is visible. A gap is waited
-    /// for this long before it is taken as a rolled-back append and passed over, so nothing is skipped.
-    /// </summary>
-    private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(3);
-
     [WolverineGet("/api/events/live", OperationId = "followEvents")]
     [Tags(ApiTags.Events)]
     [EndpointSummary("Follow new events as they are recorded")]
@@ -32,7 +24,7 @@ public static class LiveEventsEndpoint
     [Parameter("Last-Event-ID", "As after, sent by an EventSource that reconnects.", InHeader = true, Value = ParameterValue.WholeNumber)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<EventView>(StatusCodes.Status200OK, "text/event-stream")]
     public static async Task<IResult> Get(
-        string? after, HttpContext context, IDocumentStore store, TimeProvider clock, CancellationToken ct)
+        string? after, HttpContext context, IDocumentStore store, LiveEventHub hub, CancellationToken ct)
     {
         var (field, resumeFrom) = after is null
             ? ("Last-Event-ID", context.Request.Headers["Last-Event-ID"].FirstOrDefault())
@@ -41,44 +33,47 @@ public static class LiveEventsEndpoint
         if (resumeFrom is null) start = await store.Storage.Database.FetchHighestEventSequenceNumber(ct);
         else if (!long.TryParse(resumeFrom, NumberStyles.None, CultureInfo.InvariantCulture, out start))
             return TypedResults.Problem(Problems.Invalid(field, $"'{field}' must be an event sequence number."));
-        return TypedResults.ServerSentEvents(Follow(store, clock, start, ct));
+        return TypedResults.ServerSentEvents(Follow(store, hub, start, ct));
     }
 
     private static async IAsyncEnumerable<SseItem<object>> Follow(
-        IDocumentStore store, TimeProvider clock, long last, [EnumeratorCancellation] CancellationToken ct)
+        IDocumentStore store, LiveEventHub hub, long sent, [EnumeratorCancellation] CancellationToken ct)
     {
         LedgerMetrics.SubscriberJoined();
         try
         {
             // Sent at once, so the client has the response (and knows where the feed starts) before any event.
-            yield return new SseItem<object>(new { after = last }, "ready");
+            yield return new SseItem<object>(new { after = sent }, "ready");
             while (!ct.IsCancellationRequested)
             {
-                IReadOnlyList<IEvent> events;
-                await using (var session = store.QuerySession())
+                var slice = hub.After(sent);
+                if (slice.Events is null)
                 {
-                    events = await EventLogQueries.AfterAsync(session, last, 500, withTombstones: true, ct);
-                }
-                var caughtUp = events.Count < 500;
-                foreach (var e in events)
-                {
-                    if (e.Sequence != last + 1 && clock.GetUtcNow() - e.Timestamp < GapPatience)
+                    // Behind the hub's window: everything up to the hub's last sequence is final, read it from the log.
+                    IReadOnlyList<IEvent> events;
+                    await using (var session = store.QuerySession())
                     {
-                        caughtUp = true;
-                        break;
+                        events = await EventLogQueries.AfterAsync(session, sent, 500, withTombstones: true, ct);
                     }
-                    last = e.Sequence;
-                    if (EventLogQueries.IsTombstone(e)) continue;
-                    yield return new SseItem<object>(EventView.Of(e), e.EventTypeName)
-                    {
-                        EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
-                    };
+                    var behind = events.TakeWhile(e => e.Sequence <= slice.Last).ToList();
+                    foreach (var e in behind.Where(e => !EventLogQueries.IsTombstone(e)))
+                        yield return new SseItem<object>(EventView.Of(e), e.EventTypeName)
+                        {
+                            EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
+                        };
+                    // A full page may have more below the hub's last; otherwise sequences up to it that the log lacks were
+                    // rolled back, and nothing below it is left to send.
+                    sent = behind.Count == 500 ? behind[^1].Sequence : slice.Last;
+                    continue;
                 }
-                if (caughtUp)
+                foreach (var passed in slice.Events)
                 {
-                    try { await Task.Delay(PollInterval, clock, ct); }
-                    catch (OperationCanceledException) { yield break; }
+                    sent = passed.Sequence;
+                    if (passed.Item is { } item) yield return item;
                 }
+                if (slice.Events.Count > 0) continue;
+                try { await slice.Changed.WaitAsync(ct); }
+                catch (OperationCanceledException) { yield break; }
             }
         }
         finally

@@ -28,8 +28,11 @@ public static class LedgerMetrics
     private static readonly Counter<long> Replays =
         Meter.CreateCounter<long>("positionledger.idempotent_replays", "{request}", "Repeats answered from the first response.");
 
-    private static readonly UpDownCounter<long> Subscribers =
-        Meter.CreateUpDownCounter<long>("positionledger.live_subscribers", "{connection}", "Clients following /api/events/live.");
+    // Observed rather than counted up and down: a listener that starts while clients are connected still reads the
+    // true number (an up-down counter would only see the changes after it started).
+    private static long _subscribers;
+    private static readonly ObservableGauge<long> Subscribers = Meter.CreateObservableGauge(
+        "positionledger.live_subscribers", () => Interlocked.Read(ref _subscribers), "{connection}", "Clients following /api/events/live.");
 
     private static long projectionLag;
 
@@ -42,9 +45,9 @@ public static class LedgerMetrics
 
     public static void Replayed() => Replays.Add(1);
 
-    public static void SubscriberJoined() => Subscribers.Add(1);
+    public static void SubscriberJoined() => Interlocked.Increment(ref _subscribers);
 
-    public static void SubscriberLeft() => Subscribers.Add(-1);
+    public static void SubscriberLeft() => Interlocked.Decrement(ref _subscribers);
 
     internal static void ProjectionLag(long events) => Volatile.Write(ref projectionLag, events);
 

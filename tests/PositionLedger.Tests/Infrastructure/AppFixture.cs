@@ -94,6 +94,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
         await Store.Advanced.ResetAllData();
         Services.GetRequiredService<PositionLedger.Statements.StatementReferences>().Forget();
         Services.GetRequiredService<PositionLedger.Sources.SourceTexts>().Forget();
+        await Services.GetRequiredService<PositionLedger.EventLog.LiveEventHub>().ForgetAsync();
         var db = Services.GetRequiredService<NpgsqlDataSource>();
         // Every table of the app's own (pl_*), found in the schema: a new read model is reset without a word here.
         var tables = new List<string>();

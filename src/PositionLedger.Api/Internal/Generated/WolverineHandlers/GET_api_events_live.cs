@@ -2,6 +2,7 @@
 #pragma warning disable
 using Marten;
 using Microsoft.AspNetCore.Routing;
+using PositionLedger.EventLog;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -14,13 +15,13 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Marten.IDocumentStore _documentStore;
-        private readonly System.TimeProvider _timeProvider;
+        private readonly PositionLedger.EventLog.LiveEventHub _liveEventHub;
 
-        public GET_api_events_live(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_api_events_live(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Marten.IDocumentStore documentStore, PositionLedger.EventLog.LiveEventHub liveEventHub) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _documentStore = documentStore;
-            _timeProvider = timeProvider;
+            _liveEventHub = liveEventHub;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -29,7 +30,7 @@ namespace Internal.Generated.WolverineHandlers
             var after = httpContext.Request.Query["after"];
             
             // The actual HTTP request handler execution
-            var result = await PositionLedger.EventLog.LiveEventsEndpoint.Get(after, httpContext, _documentStore, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await PositionLedger.EventLog.LiveEventsEndpoint.Get(after, httpContext, _documentStore, _liveEventHub, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
