@@ -11,6 +11,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
 using PositionLedger.Revisions;
+using PositionLedger.Reviews;
 using PositionLedger.Sources;
 using PositionLedger.Statements;
 using Weasel.Core;
@@ -55,7 +56,8 @@ public static class PositionLedgerApp
             .AddStatements()
             .AddSources()
             .AddImports(schema)
-            .AddEventLog();
+            .AddEventLog()
+            .AddReviews(configuration);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = configuration.GetValue("PositionLedger:MaxBodyBytes", 1024 * 1024));
@@ -109,7 +111,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.Listeners.Add(new LedgerMetrics.CountAppends());
                 options.AddParties().AddIssues().AddSources().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency()
-                    .AddEventLog();
+                    .AddEventLog().AddReviews();
                 options.Storage.ExtendedSchemaObjects.Add(ReadReplica.DefineTable(options.DatabaseSchemaName));
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the
@@ -186,7 +188,11 @@ public static class PositionLedgerApp
             http.ConfigureEndpoints(chain =>
             {
                 OpenApi.DropUntypedResults(chain);
-                if (IsWrite(chain)) chain.RequireAuthorization(Roles.Editor).RequireRateLimiting(WriteRateLimit.Policy);
+                var review = chain.RoutePattern?.RawText?.StartsWith("/api/reviews", StringComparison.Ordinal) == true;
+                if (IsWrite(chain))
+                    chain.RequireAuthorization(review ? Roles.Verifier : Roles.Editor).RequireRateLimiting(WriteRateLimit.Policy);
+                // The review queue shows what readers may not see yet.
+                else if (review) chain.RequireAuthorization(Roles.Editor);
                 else if (readsNeedReader) chain.RequireAuthorization(Roles.Reader);
             });
             http.AddMiddleware(typeof(Audit), IsWrite);

@@ -153,6 +153,7 @@ public static class ExportEventsEndpoint
                                 from {{events}}
                                 where seq_id > g and seq_id <= least(g + {{step}}, {{to}})
                                   and stream_id <> '{{JasperFx.Events.Tombstone.StreamKey}}'
+                                  and stream_id not like '{{Reviews.Proposal.StreamPrefix}}%'
                                 order by seq_id) as lines)
                   from generate_series({{after}}::bigint, {{to}} - 1, {{step}}) as g
                   order by g)

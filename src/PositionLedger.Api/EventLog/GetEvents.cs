@@ -28,14 +28,20 @@ public static class EventLogQueries
     /// failed appends) are read, so that a caller can see the log is contiguous, but never returned.
     /// </summary>
     public static Task<IReadOnlyList<IEvent>> AfterAsync(
-        IQuerySession session, long after, int limit, bool withTombstones, CancellationToken ct)
+        IQuerySession session, long after, int limit, bool withHidden, CancellationToken ct)
     {
         var events = session.Events.QueryAllRawEvents().Where(e => e.Sequence > after);
-        if (!withTombstones) events = events.Where(e => e.StreamKey != Tombstone.StreamKey);
+        if (!withHidden)
+            events = events.Where(e => e.StreamKey != Tombstone.StreamKey && !e.StreamKey!.StartsWith(Reviews.Proposal.StreamPrefix));
         return events.OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
     }
 
-    public static bool IsTombstone(IEvent e) => e.StreamKey == Tombstone.StreamKey;
+    /// <summary>
+    /// Not part of the published log: a tombstone (the placeholder of a failed append's sequence) and the events of a
+    /// proposal (under review, only its approved change, appended to the statement, is published).
+    /// </summary>
+    public static bool IsHidden(IEvent e) =>
+        e.StreamKey == Tombstone.StreamKey || e.StreamKey!.StartsWith(Reviews.Proposal.StreamPrefix, StringComparison.Ordinal);
 }
 
 /// <summary>The raw event log in record order, for replay and export; page with after = the last sequence read.</summary>
@@ -59,7 +65,7 @@ public static class GetEventsEndpoint
         var size = QueryValues.Limit(limit, 100, MaxLimit, errors);
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
 
-        var events = await EventLogQueries.AfterAsync(session, afterValue, size, withTombstones: false, ct);
+        var events = await EventLogQueries.AfterAsync(session, afterValue, size, withHidden: false, ct);
         return TypedResults.Ok(events.Select(EventView.Of).ToList());
     }
 }

@@ -36,7 +36,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
 
     private const int ReadSize = 500;
 
-    /// <summary>An event passed by the hub; <see cref="Item"/> is null for a tombstone (a rolled-back append's placeholder).</summary>
+    /// <summary>An event passed by the hub; <see cref="Item"/> is null for one not published (see EventLogQueries.IsHidden).</summary>
     public sealed record Passed(long Sequence, SseItem<object>? Item);
 
     /// <summary>
@@ -53,9 +53,27 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
     private readonly List<Passed> _window = [];
     private long _last;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Whether this node's listener is connected (else the feed runs on polling alone).</summary>
     public bool Listening { get; private set; }
+
+    /// <summary>
+    /// Where a new subscriber's feed starts: the hub reads the log once more (one read for every subscriber that asks
+    /// meanwhile, where a query each would exhaust the pool when a thousand connect at once) and answers its last sequence.
+    /// </summary>
+    public async Task<long> CurrentAsync(CancellationToken ct)
+    {
+        // A read already under way may have begun before the caller's moment: the one after it has not.
+        for (var i = 0; i < 2; i++)
+        {
+            Task read;
+            lock (_gate) read = _read.Task;
+            _wakeups.Writer.TryWrite(true);
+            await read.WaitAsync(ct);
+        }
+        lock (_gate) return _last;
+    }
 
     public Slice After(long sent)
     {
@@ -101,6 +119,13 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
             try
             {
                 caughtUp = await ReadNewAsync(stoppingToken);
+                TaskCompletionSource read;
+                lock (_gate)
+                {
+                    read = _read;
+                    _read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+                read.TrySetResult();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -117,7 +142,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
         IReadOnlyList<IEvent> events;
         await using (var session = store.QuerySession())
         {
-            events = await EventLogQueries.AfterAsync(session, _last, ReadSize, withTombstones: true, ct);
+            events = await EventLogQueries.AfterAsync(session, _last, ReadSize, withHidden: true, ct);
         }
         var passed = new List<Passed>();
         var caughtUp = events.Count < ReadSize;
@@ -130,7 +155,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
                 break;
             }
             last = e.Sequence;
-            passed.Add(new Passed(e.Sequence, EventLogQueries.IsTombstone(e) ? null : new SseItem<object>(EventView.Of(e), e.EventTypeName)
+            passed.Add(new Passed(e.Sequence, EventLogQueries.IsHidden(e) ? null : new SseItem<object>(EventView.Of(e), e.EventTypeName)
             {
                 EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
             }));

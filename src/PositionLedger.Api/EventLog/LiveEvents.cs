@@ -30,7 +30,7 @@ public static class LiveEventsEndpoint
             ? ("Last-Event-ID", context.Request.Headers["Last-Event-ID"].FirstOrDefault())
             : ("after", after);
         long start;
-        if (resumeFrom is null) start = await store.Storage.Database.FetchHighestEventSequenceNumber(ct);
+        if (resumeFrom is null) start = await hub.CurrentAsync(ct);
         else if (!long.TryParse(resumeFrom, NumberStyles.None, CultureInfo.InvariantCulture, out start))
             return TypedResults.Problem(Problems.Invalid(field, $"'{field}' must be an event sequence number."));
         return TypedResults.ServerSentEvents(Follow(store, hub, start, ct));
@@ -53,10 +53,10 @@ public static class LiveEventsEndpoint
                     IReadOnlyList<IEvent> events;
                     await using (var session = store.QuerySession())
                     {
-                        events = await EventLogQueries.AfterAsync(session, sent, 500, withTombstones: true, ct);
+                        events = await EventLogQueries.AfterAsync(session, sent, 500, withHidden: true, ct);
                     }
                     var behind = events.TakeWhile(e => e.Sequence <= slice.Last).ToList();
-                    foreach (var e in behind.Where(e => !EventLogQueries.IsTombstone(e)))
+                    foreach (var e in behind.Where(e => !EventLogQueries.IsHidden(e)))
                         yield return new SseItem<object>(EventView.Of(e), e.EventTypeName)
                         {
                             EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),

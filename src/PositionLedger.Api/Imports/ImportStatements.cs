@@ -28,6 +28,9 @@ public sealed record ImportLine(int Line, Guid? Id, StateStatement? Statement, s
 
 public sealed record ImportReport(int Received, int Appended, int AlreadyPresent, IReadOnlyList<string> Ids);
 
+/// <summary>An import under review: each new statement waits as a proposal (its id is the statement's) for a verifier.</summary>
+public sealed record ImportProposed(int Received, int Proposed, int AlreadyPresent, IReadOnlyList<string> Ids);
+
 /// <summary>
 /// Bulk import for archives: NDJSON (one statement per line) or a JSON array. A batch is all-or-nothing:
 /// one invalid line and nothing is appended, and every invalid line is named by its number. Lines that
@@ -319,6 +322,41 @@ public static class StatementImport
         var appended = streams.Select(s => s.Key!).ToList();
         return new ImportReport(lines.Count, appended.Count, present.Count, appended);
     }
+
+    /// <summary>
+    /// Under review: one proposal per new statement, in one transaction (all or nothing). A proposal's id is its
+    /// statement's, so a line already proposed, or already in the ledger, is counted as present and skipped.
+    /// </summary>
+    public static async Task<ImportProposed> ProposeAsync(
+        IReadOnlyList<ImportLine> lines, ImportStamp stamp, IDocumentStore store, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var ids = lines.Select(l => l.Id ?? stamp.IdFor(l.Line) ?? Guid.CreateVersion7()).ToArray();
+        var keys = ids.SelectMany(id => new[] { id.ToString(), Reviews.Proposal.StreamKey(id) }).ToArray();
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var streams = $"{store.Options.Events.DatabaseSchemaName}.mt_streams";
+        await using (var command = db.CreateCommand($"select id from {streams} where id = any($1)"))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = keys });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) present.Add(reader.GetString(0));
+        }
+        await using var session = store.LightweightSession();
+        session.LastModifiedBy = stamp.UserName;
+        session.CorrelationId = stamp.CorrelationId;
+        if (stamp.IdempotencyKey is { } key) session.SetHeader(Audit.IdempotencyKeyHeader, key);
+        var proposed = new List<string>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var id = ids[i];
+            if (present.Contains(id.ToString()) || present.Contains(Reviews.Proposal.StreamKey(id))) continue;
+            var stated = new PositionStated(id, lines[i].Statement!.ToContent(lines[i].Evidence));
+            session.Events.StartStream<Reviews.Proposal>(Reviews.Proposal.StreamKey(id),
+                new Reviews.ChangeProposed(id, id, 0, stamp.UserName ?? "", stated));
+            proposed.Add(id.ToString());
+        }
+        await session.SaveChangesAsync(ct);
+        return new ImportProposed(lines.Count, proposed.Count, lines.Count - proposed.Count, proposed);
+    }
 }
 
 /// <summary>What every imported event records about who appended it.</summary>
@@ -406,14 +444,15 @@ public static class ImportStatementsEndpoint
     [EndpointSummary("Import an archive of statements")]
     [EndpointDescription("NDJSON (one statement per line) or a JSON array, each as for stateStatement with an optional id of "
         + "its own. All or nothing: one invalid line and nothing is appended, and every invalid line is named (line 3.quote). "
-        + "Lines whose id is already in the ledger are counted as present and skipped, so an archive loads once. Needs an editor key.")]
+        + "Lines whose id is already in the ledger are counted as present and skipped, so an archive loads once. Under review, "
+        + "202: each new statement waits as a proposal (with the statement's id) for a verifier. Needs an editor key.")]
     [Consumes("application/x-ndjson", "application/json")]
     [ImportBody]
     [RequestExample(ImportBodyAttribute.ExampleLine + "\n", MediaType = "application/x-ndjson")]
     [RequestExample("[" + ImportBodyAttribute.ExampleLine + "]")]
-    public static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> Post(
+    public static async Task<Results<Ok<ImportReport>, Accepted<ImportProposed>, ProblemHttpResult>> Post(
         HttpRequest request, IQuerySession session, BulkAppend append, NpgsqlDataSource db, StateStatement.Validator validator,
-        PositionLedger.Sources.SourceTexts texts, CancellationToken ct)
+        PositionLedger.Sources.SourceTexts texts, Reviews.Editorial editorial, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/x-ndjson" or "application/json"))
@@ -446,6 +485,9 @@ public static class ImportStatementsEndpoint
                 $"{errors.Keys.Select(k => k.Split('.')[0]).Distinct().Count()} of {lines.Count} lines are invalid; nothing was appended.";
             return TypedResults.Problem(problem);
         }
+        if (editorial.RequireReview)
+            return TypedResults.Accepted("/api/reviews",
+                await StatementImport.ProposeAsync(lines, ImportStamp.Of(request.HttpContext), session.DocumentStore, db, ct));
         // One bulk append: the whole batch or nothing.
         await append.RecoverAsync(ct);
         return TypedResults.Ok(await StatementImport.AppendAsync(

@@ -44,8 +44,8 @@ public sealed class AuthSettingsCheck : IValidateOptions<AuthSettings>
             var which = $"Auth:ApiKeys:{i} ('{key.Name}')";
             if (key.Key.Length < AuthSettings.MinKeyLength)
                 failures.Add($"{which}: the key has {key.Key.Length} characters; use at least {AuthSettings.MinKeyLength} random ones.");
-            if (key.Role is not (Roles.Editor or Roles.Reader))
-                failures.Add($"{which}: the role '{key.Role}' is not one of {Roles.Editor}, {Roles.Reader}.");
+            if (key.Role is not (Roles.Editor or Roles.Verifier or Roles.Reader))
+                failures.Add($"{which}: the role '{key.Role}' is not one of {Roles.Editor}, {Roles.Verifier}, {Roles.Reader}.");
             if (key.Name.Length == 0) failures.Add($"{which}: the key needs a name (it is recorded on every event it appends).");
         }
         if (settings.FailedKeysPerMinute < 1) failures.Add("Auth:FailedKeysPerMinute must be 1 or more.");
@@ -95,6 +95,9 @@ public sealed class FailedKeyLimiter(IOptions<AuthSettings> settings) : IDisposa
 public static class Roles
 {
     public const string Editor = "editor";
+
+    /// <summary>An editor who may also approve or reject others' proposals (under review).</summary>
+    public const string Verifier = "verifier";
     public const string Reader = "reader";
 }
 
@@ -138,7 +141,8 @@ public sealed class ApiKeyAuthentication(
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
-        await WriteProblem("This API key's role may not do this: writes need an editor key.");
+        await WriteProblem("This API key's role may not do this: writes need an editor key, decisions on proposals a verifier's, "
+            + "and the review queue an editor's or a verifier's.");
     }
 
     private async Task WriteProblem(string detail) =>
@@ -159,8 +163,9 @@ public static class ApiKeyRegistration
         services.AddAuthentication(ApiKeyAuthentication.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(Roles.Editor, policy => policy.RequireRole(Roles.Editor))
-            .AddPolicy(Roles.Reader, policy => policy.RequireRole(Roles.Reader, Roles.Editor));
+            .AddPolicy(Roles.Editor, policy => policy.RequireRole(Roles.Editor, Roles.Verifier))
+            .AddPolicy(Roles.Verifier, policy => policy.RequireRole(Roles.Verifier))
+            .AddPolicy(Roles.Reader, policy => policy.RequireRole(Roles.Reader, Roles.Editor, Roles.Verifier));
         return services;
     }
 }

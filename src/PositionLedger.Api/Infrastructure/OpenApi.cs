@@ -24,6 +24,7 @@ public static class ApiTags
     public const string Activity = "Activity";
     public const string Sources = "Sources";
     public const string Analysis = "Analysis";
+    public const string Reviews = "Reviews";
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -40,6 +41,8 @@ public static class ApiTags
         [Activity] = "Recording activity per UTC day, from an asynchronous projection.",
         [Analysis] = "What the record shows over time: claims that came true or not, reversals, and how far apart the "
             + "parties are on an issue; the same asOf/knownAt clocks and evidence filter as every answer.",
+        [Reviews] = "With Editorial:RequireReview, every statement write is a proposal that reaches readers only once a verifier "
+            + "other than its author approves it (its record time is the approval's); the queue, approvals and rejections.",
         [Sources] = "Archived documents that statements are anchored in (W3C Web Annotation selectors, code points), "
             + "registered once with their text, language and translation provenance; their annotations, also as JSON-LD.",
     };

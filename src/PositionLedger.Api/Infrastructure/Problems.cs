@@ -21,6 +21,9 @@ public static class Problems
     public static ProblemDetails Conflict(string detail) =>
         new() { Status = StatusCodes.Status409Conflict, Title = "Conflict", Detail = detail };
 
+    public static ProblemDetails Forbidden(string detail) =>
+        new() { Status = StatusCodes.Status403Forbidden, Title = "Forbidden", Detail = detail };
+
     public static ProblemDetails NotFound(string detail) =>
         new() { Status = StatusCodes.Status404NotFound, Title = "Not found", Detail = detail };
 

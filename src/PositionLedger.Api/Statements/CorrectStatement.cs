@@ -5,6 +5,7 @@ using Marten;
 using JasperFx.Events;
 using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
+using PositionLedger.Reviews;
 using PositionLedger.Sources;
 using Wolverine.Http;
 
@@ -121,13 +122,18 @@ public static class CorrectStatementEndpoint
     [EndpointSummary("Correct a statement")]
     [EndpointDescription("Changes any field of a statement (party, issue and statedAt included, which moves it); fields left out "
         + "keep their value, and \"claimedBy\": null turns a claim into the party's own statement. expectedVersion is the version "
-        + "you read: 409 if the statement has changed since. Needs an editor key.")]
+        + "you read: 409 if the statement has changed since. Under review, 202 with the proposal that waits for a verifier. "
+        + "Needs an editor key.")]
     [Parameter("id", "The statement's id (a GUID).", Value = ParameterValue.StatementId)]
     [RequestExample("""
         { "expectedVersion": 1, "reason": "The quote was cut short.", "quote": "We are for it, but there are nuances, and they must be settled." }
         """)]
-    public static Ok<StatementAppended> Post(CorrectStatement command, StatementCorrected correction, IEventStream<Statement> stream)
+    public static Results<Ok<StatementAppended>, Accepted<ProposalAccepted>> Post(
+        CorrectStatement command, StatementCorrected correction, IEventStream<Statement> stream, Editorial editorial,
+        IDocumentSession session)
     {
+        if (editorial.RequireReview)
+            return Proposals.Propose(session, correction.StatementId, stream.Aggregate!.Version, corrected: correction);
         stream.AppendOne(correction);
         return TypedResults.Ok(new StatementAppended(stream.Aggregate!.Id, stream.Aggregate.Version + 1));
     }

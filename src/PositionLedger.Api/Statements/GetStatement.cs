@@ -26,6 +26,7 @@ public sealed record ContentView(
         c.Conditions, c.ClaimedBy, c.EvidenceKind, c.Evidence);
 }
 
+/// <summary>A revision as served; under review, recordedBy is the approving verifier and proposedBy the author.</summary>
 public sealed record RevisionView(
     long Version,
     string Kind,
@@ -36,7 +37,8 @@ public sealed record RevisionView(
     string? IdempotencyKey,
     string? Reason,
     string[] ChangedFields,
-    ContentView? Content);
+    ContentView? Content,
+    string? ProposedBy = null);
 
 /// <summary>The current content at the top level (the shape a correction sends back), then the history.</summary>
 public sealed record StatementView(
@@ -66,7 +68,7 @@ public sealed record StatementView(
             statement.Retracted,
             [.. statement.Revisions.Select(r => new RevisionView(
                 r.Version, r.Kind, r.Sequence, r.RecordedAt, r.RecordedBy, r.CorrelationId, r.IdempotencyKey, r.Reason, r.ChangedFields,
-                r.Content is null ? null : ContentView.Of(r.Content)))]);
+                r.Content is null ? null : ContentView.Of(r.Content), r.ProposedBy))]);
     }
 }
 

@@ -4,6 +4,7 @@ using Marten;
 using JasperFx.Events;
 using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
+using PositionLedger.Reviews;
 using Wolverine.Http;
 
 namespace PositionLedger.Statements;
@@ -40,12 +41,17 @@ public static class RetractStatementEndpoint
     [Tags(ApiTags.Statements)]
     [EndpointSummary("Retract a statement")]
     [EndpointDescription("Withdraws a statement from the record from now on; answers as of an earlier knownAt still see it. "
-        + "expectedVersion is the version you read: 409 if the statement has changed since. Needs an editor key.")]
+        + "expectedVersion is the version you read: 409 if the statement has changed since. Under review, 202 with the proposal "
+        + "that waits for a verifier. Needs an editor key.")]
     [Parameter("id", "The statement's id (a GUID).", Value = ParameterValue.StatementId)]
     [RequestExample("""{ "expectedVersion": 1, "reason": "Recorded twice." }""")]
-    public static Ok<StatementAppended> Post(RetractStatement command, IEventStream<Statement> stream)
+    public static Results<Ok<StatementAppended>, Accepted<ProposalAccepted>> Post(
+        RetractStatement command, IEventStream<Statement> stream, Editorial editorial, IDocumentSession session)
     {
-        stream.AppendOne(new StatementRetracted(Guid.Parse(stream.Aggregate!.Id), command.Reason!));
+        var retracted = new StatementRetracted(Guid.Parse(stream.Aggregate!.Id), command.Reason!);
+        if (editorial.RequireReview)
+            return Proposals.Propose(session, retracted.StatementId, stream.Aggregate.Version, retracted: retracted);
+        stream.AppendOne(retracted);
         return TypedResults.Ok(new StatementAppended(stream.Aggregate.Id, stream.Aggregate.Version + 1));
     }
 }

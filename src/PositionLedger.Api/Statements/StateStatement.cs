@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using PositionLedger.Infrastructure;
 using PositionLedger.Sources;
 using Wolverine.Http;
-using Wolverine.Marten;
+using PositionLedger.Reviews;
 
 namespace PositionLedger.Statements;
 
@@ -114,7 +114,8 @@ public static class StateStatementEndpoint
     [EndpointSummary("Append a statement or a claim")]
     [EndpointDescription("Records a party's stated position on an issue, or (with claimedBy) another party's claim about it. "
         + "statedAt and source.publishedAt are a date (YYYY-MM-DD, the start of that UTC day) or an instant with offset, "
-        + "never in the future. Answers 201 with the statement's id and version 1. Needs an editor key.")]
+        + "never in the future. Answers 201 with the statement's id and version 1; under review, 202 with the proposal that waits "
+        + "for a verifier. Needs an editor key.")]
     [RequestExample("""
         {
           "party": "russia", "issue": "ceasefire-30-day", "stance": "conditional",
@@ -123,13 +124,14 @@ public static class StateStatementEndpoint
           "source": { "outlet": "Reuters", "url": "https://example.org/story", "publishedAt": "2025-03-13T18:00:00Z" }
         }
         """)]
-    public static (Created<StatementAppended>, IStartStream) Post(StateStatement command, PlacedEvidence evidence)
+    public static Results<Created<StatementAppended>, Accepted<ProposalAccepted>> Post(
+        StateStatement command, PlacedEvidence evidence, Editorial editorial, IDocumentSession session)
     {
         var stated = new PositionStated(Guid.CreateVersion7(), command.ToContent(evidence.Value));
+        if (editorial.RequireReview) return Proposals.Propose(session, stated.StatementId, 0, stated: stated);
         var id = stated.StatementId.ToString();
-        return (
-            TypedResults.Created($"/api/statements/{id}", new StatementAppended(id, 1)),
-            MartenOps.StartStream<Statement>(id, stated));
+        session.Events.StartStream<Statement>(id, stated);
+        return TypedResults.Created($"/api/statements/{id}", new StatementAppended(id, 1));
     }
 }
 

@@ -2,7 +2,10 @@ using JasperFx.Events;
 
 namespace PositionLedger.Statements;
 
-/// <summary>One entry of a statement's history, with its record time taken from the event's metadata.</summary>
+/// <summary>
+/// One entry of a statement's history, with its record time taken from the event's metadata. Under review
+/// <see cref="RecordedBy"/> is the verifier who approved it and <see cref="ProposedBy"/> its author.
+/// </summary>
 public sealed record Revision(
     long Version,
     string Kind,
@@ -13,7 +16,8 @@ public sealed record Revision(
     string? IdempotencyKey,
     string? Reason,
     string[] ChangedFields,
-    StatementContent? Content);
+    StatementContent? Content,
+    string? ProposedBy = null);
 
 /// <summary>
 /// The statement aggregate: one stream per statement, kept inline as a snapshot so that a correction
@@ -45,5 +49,6 @@ public sealed record Statement(
 
     private static Revision RevisionOf(IEvent e, string kind, string? reason, string[] changed, StatementContent? content) =>
         new(e.Version, kind, e.Sequence, e.Timestamp, e.UserName, e.CorrelationId,
-            e.GetHeader(Infrastructure.Audit.IdempotencyKeyHeader)?.ToString(), reason, changed, content);
+            e.GetHeader(Infrastructure.Audit.IdempotencyKeyHeader)?.ToString(), reason, changed, content,
+            e.GetHeader(Reviews.Editorial.ProposedByHeader)?.ToString());
 }

@@ -49,6 +49,10 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
             (6, Post("/api/statements/{id}/corrections", StatementPath("/corrections"), Correcting)),
         ["POST /api/statements/{id}/retraction"] = (2, Post("/api/statements/{id}/retraction", StatementPath("/retraction"), Retracting)),
         ["POST /api/imports"] = (3, ImportRequest),
+        ["POST /api/reviews/{proposal}/approve"] = (1, Post("/api/reviews/{proposal}/approve", ProposalPath("/approve"), Approving)),
+        ["POST /api/reviews/{proposal}/reject"] = (1, Post("/api/reviews/{proposal}/reject", ProposalPath("/reject"), Rejecting)),
+        ["GET /api/reviews"] = (1, Get("/api/reviews", Const("/api/reviews"), P("status", ReviewStatus))),
+        ["GET /api/reviews/{proposal}"] = (1, Get("/api/reviews/{proposal}", ProposalPath(""))),
         ["POST /api/sources"] = (2, Post("/api/sources", Const("/api/sources"), ArchivedSource)),
         ["GET /api/sources"] = (1, Get("/api/sources", Const("/api/sources"))),
         ["GET /api/sources/{id}"] = (1, Get("/api/sources/{id}", Segment("/api/sources/", Slug, ""))),
@@ -239,6 +243,10 @@ public sealed class when_a_hostile_client_sends_anything(AppFixture app, ITestOu
         (2, Segment("/api/statements/", Weighted((1, Gen.Guid.Select(g => g.ToString())),
             (2, Const("not-a-guid", "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "0", "-1")),
             (2, Text)), suffix)));
+
+    /// <summary>A proposal's path: an id that is no proposal, or not an id at all.</summary>
+    private static Gen<string> ProposalPath(string suffix) => Segment("/api/reviews/",
+        Weighted((2, Gen.Guid.Select(g => g.ToString())), (1, Const("not-a-guid", "0")), (1, Text)), suffix);
 
     /// <summary>A path with one hostile segment, percent-encoded (or raw percent forms).</summary>
     private static Gen<string> Segment(string prefix, Gen<string> value, string suffix) =>

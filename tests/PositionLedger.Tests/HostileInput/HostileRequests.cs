@@ -596,6 +596,21 @@ public static class Hostile
         (3, Const("direct-quote", "paraphrase,inference", "unanchored", "reported-act,direct-quote")),
         (2, Const("quote", "Direct-Quote", "direct-quote,", ",", "", "direct-quote,,paraphrase")), (2, Text));
 
+    /// <summary>A review status: the three words, and what is not one.</summary>
+    public static readonly Gen<string> ReviewStatus = Weighted(
+        (3, Const("pending", "approved", "rejected")), (2, Const("Pending", "all", "pending,approved", "")), (1, Text));
+
+    public static readonly Shape Approving = new(
+        from n in Gen.Int[0, 999_999] select new JsonObject { ["note"] = $"Checked {n}" },
+        new Dictionary<string, Gen<JsonNode?>> { ["note"] = Node(Const("Checked"), Text) });
+
+    public static readonly Shape Rejecting = new(
+        from n in Gen.Int[0, 999_999] select new JsonObject { ["reason"] = $"Unsourced {n}" },
+        new Dictionary<string, Gen<JsonNode?>> { ["reason"] = Node(Const("Unsourced"), Text) })
+    {
+        Texts = new Dictionary<string, Gen<string>> { ["reason"] = Const("Unsourced") },
+    };
+
     /// <summary>A timeline order: the two words, and what is not one.</summary>
     public static readonly Gen<string> TimelineOrder = Weighted(
         (3, Const("oldest-first", "newest-first")), (2, Const("desc", "Newest-First", "newest-first,oldest-first", "")), (1, Text));

@@ -27,6 +27,8 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
     public const string EditorKey = "test-editor-key-0123456789abcdef0123";
     public const string EditorName = "test-editor";
     public const string ReaderKey = "test-reader-key-0123456789abcdef0123";
+    public const string VerifierKey = "test-verifier-key-0123456789abcdef01";
+    public const string VerifierName = "test-verifier";
 
     /// <summary>Settings a test class may add to or override, e.g. low rate limits.</summary>
     private readonly string[] _settings;
@@ -54,6 +56,9 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>An anonymous client: reads only.</summary>
     public HttpClient Anonymous { get; private set; } = null!;
 
+    /// <summary>A client with a verifier's key: it may decide the editor's proposals.</summary>
+    public HttpClient Verifier { get; private set; } = null!;
+
     /// <summary>A client with a reader's key.</summary>
     public HttpClient Reader { get; private set; } = null!;
 
@@ -68,6 +73,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             $"--Auth:ApiKeys:0:Key={EditorKey}", $"--Auth:ApiKeys:0:Name={EditorName}", "--Auth:ApiKeys:0:Role=editor",
             $"--Auth:ApiKeys:1:Key={ReaderKey}", "--Auth:ApiKeys:1:Name=test-reader", "--Auth:ApiKeys:1:Role=reader",
+            $"--Auth:ApiKeys:4:Key={VerifierKey}", $"--Auth:ApiKeys:4:Name={VerifierName}", "--Auth:ApiKeys:4:Role=verifier",
             "--RateLimits:WritesPerSecond=100000", "--RateLimits:WriteBurst=100000",
             // Tiny export chunks of two values, so that every export test crosses value and chunk boundaries and uses both readers.
             $"--{PositionLedger.EventLog.ExportEventsEndpoint.ChunkSetting}=3",
@@ -78,6 +84,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
         BaseAddress = new Uri(_app.Urls.First());
         Client = ClientWithKey(EditorKey);
         Reader = ClientWithKey(ReaderKey);
+        Verifier = ClientWithKey(VerifierKey);
         Anonymous = new HttpClient { BaseAddress = BaseAddress };
     }
 

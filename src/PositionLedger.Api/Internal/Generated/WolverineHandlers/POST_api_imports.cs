@@ -3,6 +3,7 @@
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using PositionLedger.Imports;
+using PositionLedger.Reviews;
 using PositionLedger.Sources;
 using PositionLedger.Statements;
 using System;
@@ -20,16 +21,18 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly PositionLedger.Imports.BulkAppend _bulkAppend;
+        private readonly PositionLedger.Reviews.Editorial _editorial;
         private readonly PositionLedger.Sources.SourceTexts _sourceTexts;
         private readonly PositionLedger.Statements.StateStatement.Validator _validator;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Imports.BulkAppend bulkAppend, PositionLedger.Sources.SourceTexts sourceTexts, PositionLedger.Statements.StateStatement.Validator validator, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_imports(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Imports.BulkAppend bulkAppend, PositionLedger.Reviews.Editorial editorial, PositionLedger.Sources.SourceTexts sourceTexts, PositionLedger.Statements.StateStatement.Validator validator, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
             _bulkAppend = bulkAppend;
+            _editorial = editorial;
             _sourceTexts = sourceTexts;
             _validator = validator;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -45,7 +48,7 @@ namespace Internal.Generated.WolverineHandlers
             PositionLedger.Infrastructure.Audit.Before(httpContext, documentSession);
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfImportReportAndProblemHttpResult = await PositionLedger.Imports.ImportStatementsEndpoint.Post(httpContext.Request, ((Marten.IQuerySession)documentSession), _bulkAppend, _npgsqlDataSource, _validator, _sourceTexts, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfImportReportAndAcceptedOfImportProposedAndProblemHttpResult = await PositionLedger.Imports.ImportStatementsEndpoint.Post(httpContext.Request, ((Marten.IQuerySession)documentSession), _bulkAppend, _npgsqlDataSource, _validator, _sourceTexts, _editorial, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
@@ -55,7 +58,7 @@ namespace Internal.Generated.WolverineHandlers
             // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
             await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
-            await resultsOfOkOfImportReportAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
+            await resultsOfOkOfImportReportAndAcceptedOfImportProposedAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 
