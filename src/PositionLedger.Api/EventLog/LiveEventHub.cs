@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Net.ServerSentEvents;
+using System.Text.Json;
 using System.Threading.Channels;
 using JasperFx.Events;
 using Marten;
 using Marten.Services;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace PositionLedger.EventLog;
@@ -16,7 +19,7 @@ namespace PositionLedger.EventLog;
 /// a window from which every subscriber takes what it has not sent yet; one further behind catches up from the database.
 /// </summary>
 public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, TimeProvider clock, IConfiguration configuration,
-    ILogger<LiveEventHub> logger) : BackgroundService
+    IOptions<JsonOptions> json, ILogger<LiveEventHub> logger) : BackgroundService
 {
     public const string Channel = "pl_events_appended";
     public const string PollSetting = "Live:PollMilliseconds";
@@ -37,7 +40,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
     private const int ReadSize = 500;
 
     /// <summary>An event passed by the hub; <see cref="Item"/> is null for one not published (see EventLogQueries.IsHidden).</summary>
-    public sealed record Passed(long Sequence, SseItem<object>? Item);
+    public sealed record Passed(long Sequence, SseItem<string>? Item);
 
     /// <summary>
     /// What a subscriber that has sent everything up to a sequence gets: the events after it (null when it is behind
@@ -85,6 +88,16 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
             return new Slice(first < 0 ? [] : _window.GetRange(first, _window.Count - first), _last, _changed.Task);
         }
     }
+
+    /// <summary>
+    /// An event as a server-sent message, its JSON written once (with the app's JSON options) for every subscriber:
+    /// a thousand subscribers otherwise serialize each event a thousand times.
+    /// </summary>
+    public SseItem<string> MessageOf(IEvent e) =>
+        new(JsonSerializer.Serialize(EventView.Of(e), json.Value.SerializerOptions), e.EventTypeName)
+        {
+            EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
+        };
 
     /// <summary>For tests that empty the event log under a running app: start again from its highest sequence.</summary>
     public async Task ForgetAsync()
@@ -155,10 +168,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
                 break;
             }
             last = e.Sequence;
-            passed.Add(new Passed(e.Sequence, EventLogQueries.IsHidden(e) ? null : new SseItem<object>(EventView.Of(e), e.EventTypeName)
-            {
-                EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
-            }));
+            passed.Add(new Passed(e.Sequence, EventLogQueries.IsHidden(e) ? null : MessageOf(e)));
         }
         if (passed.Count == 0) return caughtUp;
         TaskCompletionSource changed;

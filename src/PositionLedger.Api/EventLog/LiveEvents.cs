@@ -36,14 +36,14 @@ public static class LiveEventsEndpoint
         return TypedResults.ServerSentEvents(Follow(store, hub, start, ct));
     }
 
-    private static async IAsyncEnumerable<SseItem<object>> Follow(
+    private static async IAsyncEnumerable<SseItem<string>> Follow(
         IDocumentStore store, LiveEventHub hub, long sent, [EnumeratorCancellation] CancellationToken ct)
     {
         LedgerMetrics.SubscriberJoined();
         try
         {
             // Sent at once, so the client has the response (and knows where the feed starts) before any event.
-            yield return new SseItem<object>(new { after = sent }, "ready");
+            yield return new SseItem<string>(string.Create(CultureInfo.InvariantCulture, $$"""{"after":{{sent}}}"""), "ready");
             while (!ct.IsCancellationRequested)
             {
                 var slice = hub.After(sent);
@@ -56,11 +56,7 @@ public static class LiveEventsEndpoint
                         events = await EventLogQueries.AfterAsync(session, sent, 500, withHidden: true, ct);
                     }
                     var behind = events.TakeWhile(e => e.Sequence <= slice.Last).ToList();
-                    foreach (var e in behind.Where(e => !EventLogQueries.IsHidden(e)))
-                        yield return new SseItem<object>(EventView.Of(e), e.EventTypeName)
-                        {
-                            EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
-                        };
+                    foreach (var e in behind.Where(e => !EventLogQueries.IsHidden(e))) yield return hub.MessageOf(e);
                     // A full page may have more below the hub's last; otherwise sequences up to it that the log lacks were
                     // rolled back, and nothing below it is left to send.
                     sent = behind.Count == 500 ? behind[^1].Sequence : slice.Last;

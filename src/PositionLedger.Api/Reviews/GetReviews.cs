@@ -8,12 +8,12 @@ namespace PositionLedger.Reviews;
 
 /// <summary>
 /// A proposal as the queue shows it: what it would change (the statement's content now and after, and the fields that
-/// differ), who proposed it and when, and its decision.
+/// differ), who proposed it and when, its decision, and whether the caller proposed it (one cannot decide one's own).
 /// </summary>
 public sealed record ReviewItem(
     string Proposal, string Kind, string Id, long BaseVersion, string Status, string ProposedBy, DateTimeOffset ProposedAt,
     string? DecidedBy, DateTimeOffset? DecidedAt, string? Note, StatementContent? Before, StatementContent? After,
-    string[] ChangedFields, string? Reason);
+    string[] ChangedFields, string? Reason, bool Mine);
 
 public static class GetReviewsEndpoint
 {
@@ -27,7 +27,7 @@ public static class GetReviewsEndpoint
     [OneOfParameter("status", "pending (the default), approved or rejected.", [ProposalStatuses.Pending, ProposalStatuses.Approved,
         ProposalStatuses.Rejected], Example = ProposalStatuses.Pending)]
     public static async Task<Results<Ok<List<ReviewItem>>, ProblemHttpResult>> Get(
-        string? status, IQuerySession session, CancellationToken ct)
+        string? status, IQuerySession session, HttpContext context, CancellationToken ct)
     {
         status ??= ProposalStatuses.Pending;
         if (!ProposalStatuses.All.Contains(status))
@@ -35,7 +35,7 @@ public static class GetReviewsEndpoint
         var proposals = await session.Query<Proposal>()
             .Where(p => p.Status == status).OrderBy(p => p.ProposedAt).Take(MaxItems).ToListAsync(ct);
         var items = new List<ReviewItem>(proposals.Count);
-        foreach (var proposal in proposals) items.Add(await ItemAsync(session, proposal, ct));
+        foreach (var proposal in proposals) items.Add(await ItemAsync(session, proposal, context.User.Identity?.Name, ct));
         return TypedResults.Ok(items);
     }
 
@@ -45,15 +45,15 @@ public static class GetReviewsEndpoint
     [EndpointDescription("A proposal with what it would change and its decision. Needs an editor or verifier key.")]
     [Parameter("proposal", "The proposal's id (a GUID).", Value = ParameterValue.StatementId)]
     public static async Task<Results<Ok<ReviewItem>, ProblemHttpResult>> GetOne(
-        string proposal, IQuerySession session, CancellationToken ct)
+        string proposal, IQuerySession session, HttpContext context, CancellationToken ct)
     {
         var found = Guid.TryParse(proposal, out var id) ? await session.LoadAsync<Proposal>(Proposal.StreamKey(id), ct) : null;
         return found is null
             ? TypedResults.Problem(Problems.NotFound($"No proposal '{proposal}' exists."))
-            : TypedResults.Ok(await ItemAsync(session, found, ct));
+            : TypedResults.Ok(await ItemAsync(session, found, context.User.Identity?.Name, ct));
     }
 
-    private static async Task<ReviewItem> ItemAsync(IQuerySession session, Proposal proposal, CancellationToken ct)
+    private static async Task<ReviewItem> ItemAsync(IQuerySession session, Proposal proposal, string? caller, CancellationToken ct)
     {
         var change = proposal.Change;
         var current = change.Stated is null
@@ -63,6 +63,6 @@ public static class GetReviewsEndpoint
         return new ReviewItem(
             proposal.Id[Proposal.StreamPrefix.Length..], proposal.Kind, change.StatementId.ToString(), change.BaseVersion, proposal.Status,
             change.ProposedBy, proposal.ProposedAt, proposal.DecidedBy, proposal.DecidedAt, proposal.Note, current?.Content, after,
-            change.Corrected?.ChangedFields ?? [], change.Corrected?.Reason ?? change.Retracted?.Reason);
+            change.Corrected?.ChangedFields ?? [], change.Corrected?.Reason ?? change.Retracted?.Reason, change.ProposedBy == caller);
     }
 }

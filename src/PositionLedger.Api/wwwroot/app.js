@@ -422,9 +422,12 @@ async function append(event) {
   if (value('claimedBy.party')) body.claimedBy = { party: value('claimedBy.party'), speaker: value('speaker') };
   const result = await send('/api/statements', body);
   showErrors(form, result.ok ? null : result.payload);
-  $('#append-result').textContent = result.ok ? `Appended statement ${result.payload.id}.` : `Not appended (${result.status}).`;
+  $('#append-result').textContent = !result.ok ? `Not appended (${result.status}).`
+    : result.status === 202 ? `Proposed: statement ${result.payload.id} waits for a verifier's approval.`
+      : `Appended statement ${result.payload.id}.`;
   if (!result.ok) return;
   form.reset();
+  await renderReviews();
   await loadBounds();
   await setAsOf(/^\d{4}-\d{2}-\d{2}/.test(body.statedAt) ? body.statedAt.slice(0, 10) : state.asOf);
 }
@@ -451,14 +454,76 @@ function correctionForms(statement) {
     const body = { expectedVersion: statement.version, reason: correct.elements.reason.value.trim(), stance: changed('stance'), statedAt: changed('statedAt'), quote: changed('quote') };
     const result = await send(`/api/statements/${statement.id}/corrections`, body);
     showErrors(correct, result.ok ? null : result.payload);
-    if (result.ok) await refresh();
+    if (result.ok) await Promise.all([refresh(), renderReviews()]);
   });
   correct.querySelector('[data-action=retract]').addEventListener('click', async () => {
     const result = await send(`/api/statements/${statement.id}/retraction`, { expectedVersion: statement.version, reason: correct.elements.reason.value.trim() });
     showErrors(correct, result.ok ? null : result.payload);
-    if (result.ok) await refresh();
+    if (result.ok) await Promise.all([refresh(), renderReviews()]);
   });
   return correct;
+}
+
+// --- Review: the queue of proposals (editors and verifiers only; readers get 403 and see nothing of it) ---------
+
+const REVIEWED_FIELDS = {
+  party: (c) => partyName(c.party), issue: (c) => issueTitle(c.issue), stance: (c) => String(c.stance).toLowerCase(),
+  statedAt: (c) => String(c.statedAt).slice(0, 10), speaker: (c) => c.speaker, quote: (c) => c.quote,
+  source: (c) => c.source?.outlet ?? '', conditions: (c) => (c.conditions ?? []).join('; '),
+  claimedBy: (c) => (c.claimedBy ? partyName(c.claimedBy.party) : ''), evidence: (c) => c.evidence?.kind ?? 'unanchored',
+};
+
+async function renderReviews() {
+  const panel = $('#review-queue');
+  const key = editorKey();
+  const response = key ? await fetch('/api/reviews', { headers: { authorization: `Bearer ${key}` }, cache: 'no-store' }) : null;
+  if (!response?.ok) { panel.hidden = true; return; }
+  const items = await response.json();
+  panel.hidden = false;
+  const others = items.filter((i) => !i.mine);
+  const mine = items.filter((i) => i.mine);
+  $('#to-review').replaceChildren(...(others.length ? others.map((i) => proposalItem(i, true))
+    : [el('li', { class: 'muted', text: 'Nothing waits for your review.' })]));
+  $('#my-proposals').replaceChildren(...(mine.length ? mine.map((i) => proposalItem(i, false))
+    : [el('li', { class: 'muted', text: 'None pending.' })]));
+}
+
+// A proposal: what it would change as a diff of fields (now, proposed), its evidence, and for others' a decision.
+function proposalItem(item, decidable) {
+  const after = item.after ?? item.before;
+  const fields = item.kind === 'statement' ? Object.keys(REVIEWED_FIELDS).filter((f) => REVIEWED_FIELDS[f](after))
+    : item.kind === 'correction' ? item.changedFields : [];
+  const diff = fields.length === 0 ? null : el('table', { class: 'diff' },
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Field' }), el('th', { scope: 'col', text: 'Now' }),
+      el('th', { scope: 'col', text: 'Proposed' }))),
+    el('tbody', {}, ...fields.map((f) => el('tr', {}, el('th', { scope: 'row', text: f }),
+      el('td', {}, item.before ? el('del', { dir: 'auto', text: REVIEWED_FIELDS[f]?.(item.before) ?? '' }) : '\u2014'),
+      el('td', {}, el('ins', { dir: 'auto', text: REVIEWED_FIELDS[f]?.(item.after) ?? '' }))))));
+  const anchors = (item.after?.evidence?.anchors ?? []).map((a) => el('li', {}, `${a.source}: \u201c`, el('bdi', { text: a.exact }), '\u201d'));
+  const summary = item.kind === 'retraction'
+    ? `Retract ${partyName(after.party)} on ${issueTitle(after.issue)} (${item.reason})`
+    : `${item.kind === 'statement' ? 'New statement' : `Correction (${item.reason})`}: ${partyName(after.party)} on ${issueTitle(after.issue)}`;
+  const parts = [el('p', {}, el('strong', { text: summary }), ` \u2014 proposed by ${item.proposedBy}, ${item.proposedAt.slice(0, 16).replace('T', ' ')} UTC`),
+    diff, anchors.length ? el('ul', { class: 'anchors', 'aria-label': 'Evidence anchors' }, ...anchors) : null];
+  if (decidable) {
+    const noteId = `note-${item.proposal}`;
+    const form = el('form', { novalidate: true },
+      el('div', { class: 'field' }, el('label', { for: noteId, text: 'Note (approval) or reason (rejection)' }), el('input', { id: noteId, name: 'note' })),
+      el('button', { type: 'submit', 'data-action': 'approve', text: 'Approve' }),
+      el('button', { type: 'button', 'data-action': 'reject', text: 'Reject' }),
+      el('span', { role: 'status', class: 'decision' }));
+    const decide = async (verb, body) => {
+      const result = await send(`/api/reviews/${item.proposal}/${verb}`, body);
+      form.querySelector('.decision').textContent = result.ok ? `${verb === 'approve' ? 'Approved' : 'Rejected'}.`
+        : `Not ${verb === 'approve' ? 'approved' : 'rejected'}: ${Object.values(result.payload?.errors ?? {}).flat().join(' ')
+          || result.payload?.detail || result.status}`;
+      if (result.ok) await Promise.all([refresh(), renderReviews()]);
+    };
+    form.addEventListener('submit', (event) => { event.preventDefault(); decide('approve', { note: form.elements.note.value.trim() || null }); });
+    form.querySelector('[data-action=reject]').addEventListener('click', () => decide('reject', { reason: form.elements.note.value.trim() }));
+    parts.push(form);
+  }
+  return el('li', { 'data-testid': 'proposal', 'data-proposal': item.proposal, 'data-kind': item.kind }, ...parts);
 }
 
 function fillEditor() {
@@ -694,9 +759,15 @@ async function start() {
     state.evidence = evidence;
     $('#evidence-filter').value = evidence;
   }
-  $('#editor-key').addEventListener('change', (event) => { sessionStorage.setItem('editor-key', event.target.value.trim()); if (state.selected) renderDetails(); });
+  $('#editor-key').addEventListener('change', (event) => {
+    sessionStorage.setItem('editor-key', event.target.value.trim());
+    if (state.selected) renderDetails();
+    renderReviews();
+  });
   $('#append-form').addEventListener('submit', append);
   const asOf = requested.get('asOf');
+  // The queue first: the page is ready (data-ready) only once both are drawn.
+  await renderReviews();
   await setAsOf(asOf && (isDay(asOf) || INSTANT.test(asOf)) && !Number.isNaN(Date.parse(asOf)) ? asOf : state.last);
 }
 

@@ -164,10 +164,14 @@ public sealed class when_random_histories_are_checked_against_the_reference_fold
     private static string Format(DateTimeOffset t) =>
         t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
-    private async Task<string> CompareAsync(IReadOnlyList<IEvent> log, string asOf, string knownAt, string[]? kinds)
+    private Task<string> CompareAsync(IReadOnlyList<IEvent> log, string asOf, string knownAt, string[]? kinds) =>
+        CompareAsync(Client, log, asOf, knownAt, kinds);
+
+    /// <summary>The stance matrix at (asOf, knownAt, kinds) against the fold of <paramref name="log"/>; the answers, rendered.</summary>
+    internal static async Task<string> CompareAsync(HttpClient client, IReadOnlyList<IEvent> log, string asOf, string knownAt, string[]? kinds)
     {
         var filter = kinds is null ? "" : $"&evidence={string.Join(',', kinds)}";
-        var all = await Client.GetFromJsonAsync<AllStances>($"/api/stances?asOf={asOf}&knownAt={Uri.EscapeDataString(knownAt)}{filter}");
+        var all = await client.GetFromJsonAsync<AllStances>($"/api/stances?asOf={asOf}&knownAt={Uri.EscapeDataString(knownAt)}{filter}");
         PositionLedger.Infrastructure.Instants.TryParseUpperBound(asOf, out var asOfValue).ShouldBeTrue();
         PositionLedger.Infrastructure.Instants.TryParseUpperBound(knownAt, out var knownAtValue).ShouldBeTrue();
         var lines = new List<string>();

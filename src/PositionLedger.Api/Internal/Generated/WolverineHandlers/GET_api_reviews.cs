@@ -33,7 +33,7 @@ namespace Internal.Generated.WolverineHandlers
             var status = httpContext.Request.Query["status"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfReviewItemListAndProblemHttpResult = await PositionLedger.Reviews.GetReviewsEndpoint.Get(status, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfReviewItemListAndProblemHttpResult = await PositionLedger.Reviews.GetReviewsEndpoint.Get(status, ((Marten.IQuerySession)documentSession), httpContext, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfReviewItemListAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -39,7 +39,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfReviewItemAndProblemHttpResult = await PositionLedger.Reviews.GetReviewsEndpoint.GetOne(proposal, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfReviewItemAndProblemHttpResult = await PositionLedger.Reviews.GetReviewsEndpoint.GetOne(proposal, ((Marten.IQuerySession)documentSession), httpContext, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfReviewItemAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
