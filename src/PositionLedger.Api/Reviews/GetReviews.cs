@@ -32,12 +32,15 @@ public static class GetReviewsEndpoint
         status ??= ProposalStatuses.Pending;
         if (!ProposalStatuses.All.Contains(status))
             return TypedResults.Problem(Problems.Invalid("status", $"'status' must be one of: {string.Join(", ", ProposalStatuses.All)}."));
-        var proposals = await session.Query<Proposal>()
-            .Where(p => p.Status == status).OrderBy(p => p.ProposedAt).Take(MaxItems).ToListAsync(ct);
+        var proposals = await OfStatusAsync(session, status, ct);
         var items = new List<ReviewItem>(proposals.Count);
         foreach (var proposal in proposals) items.Add(await ItemAsync(session, proposal, context.User.Identity?.Name, ct));
         return TypedResults.Ok(items);
     }
+
+    /// <summary>The queue: proposals of one status, oldest first, at most <see cref="MaxItems"/>; shared with the reviews command.</summary>
+    public static async Task<IReadOnlyList<Proposal>> OfStatusAsync(IQuerySession session, string status, CancellationToken ct) =>
+        await session.Query<Proposal>().Where(p => p.Status == status).OrderBy(p => p.ProposedAt).Take(MaxItems).ToListAsync(ct);
 
     [WolverineGet("/api/reviews/{proposal}", OperationId = "getReview")]
     [Tags(ApiTags.Reviews)]

@@ -23,8 +23,7 @@ public sealed class ReviewsCommand : JasperFxAsyncCommand<ReviewsInput>
         }
         using var host = input.BuildHost();
         await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
-        var proposals = await session.Query<Proposal>().Where(p => p.Status == input.StatusFlag).OrderBy(p => p.ProposedAt)
-            .Take(GetReviewsEndpoint.MaxItems).ToListAsync();
+        var proposals = await GetReviewsEndpoint.OfStatusAsync(session, input.StatusFlag, CancellationToken.None);
         var table = new Table().AddColumns("Proposed", "Proposal", "Kind", "Statement", "By", "What it would change", "Decided by");
         foreach (var p in proposals)
         {
