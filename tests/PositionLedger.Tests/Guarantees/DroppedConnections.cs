@@ -104,13 +104,24 @@ public sealed class when_a_client_drops_its_connection_and_retries(AppFixture ap
         output.WriteLine($"{route}: seed {seed} (POSITIONLEDGER_DROP_SEED={seed} replays these reset points)");
         var random = new Random(seed);
         var failures = new List<string>();
-        for (var trial = 0; trial < Trials; trial++)
+        // A failed trial is reported with what the app logged as an error meanwhile (the cause of a 500).
+        var log = ExceptionLog.Into(App.Services);
+        try
         {
-            var (write, check) = await trialWrite(trial, seed);
-            // Most trials cut while the server works on the write: that is where the windows are narrow.
-            var cut = random.Next(20) switch { < 3 => Cut.MidHeaders, < 6 => Cut.MidBody, < 10 => Cut.AfterBody, _ => Cut.WhileProcessing };
-            var failure = await TrialAsync($"{route}-{seed}-{trial}", write, cut, random, check);
-            if (failure is not null) failures.Add($"trial {trial}: {failure}");
+            for (var trial = 0; trial < Trials; trial++)
+            {
+                var (write, check) = await trialWrite(trial, seed);
+                // Most trials cut while the server works on the write: that is where the windows are narrow.
+                var cut = random.Next(20) switch { < 3 => Cut.MidHeaders, < 6 => Cut.MidBody, < 10 => Cut.AfterBody, _ => Cut.WhileProcessing };
+                log.Drain();
+                var failure = await TrialAsync($"{route}-{seed}-{trial}", write, cut, random, check);
+                if (failure is not null)
+                    failures.Add($"trial {trial}: {failure}{(log.Drain() is [_, ..] logged ? $" (logged: {string.Join(" / ", logged.Distinct())})" : "")}");
+            }
+        }
+        finally
+        {
+            log.Recording = false;
         }
         failures.ShouldBeEmpty($"seed {seed}: {failures.Count} of {Trials} {route} trials did not land exactly once");
     }
