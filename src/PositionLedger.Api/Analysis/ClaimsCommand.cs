@@ -7,20 +7,10 @@ using Spectre.Console;
 
 namespace PositionLedger.Analysis;
 
-public sealed class ClaimsInput : NetCoreInput
+public sealed class ClaimsInput : ClockedInput
 {
     [Description("The claiming party's id, e.g. ukraine")]
     public string Party { get; set; } = "";
-
-    [Description("Valid time: a date (through its end) or an ISO-8601 instant; default now")]
-    public string? AsOfFlag { get; set; }
-
-    [Description("Record time: what the ledger knew then; default now")]
-    public string? KnownAtFlag { get; set; }
-
-    [Description("Only statements of these evidence kinds, comma-separated" +
-        " (direct-quote, paraphrase, reported-act, inference, unanchored)")]
-    public string? EvidenceFlag { get; set; }
 }
 
 [Description("Prints the claims a party made about others and how each resolved (rule 6), as of a date", Name = "claims")]
@@ -29,17 +19,7 @@ public sealed class ClaimsCommand : JasperFxAsyncCommand<ClaimsInput>
     public override async Task<bool> Execute(ClaimsInput input)
     {
         using var host = input.BuildHost();
-        var problem = Clocks.TryRead(input.AsOfFlag, input.KnownAtFlag, host.Services.GetRequiredService<TimeProvider>(), out var clocks);
-        if (problem.IsProblem())
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]{problem.Detail}[/] Use {Instants.FormatHint}.");
-            return false;
-        }
-        if (Sources.EvidenceKinds.TryReadFilter(input.EvidenceFlag, out var kinds).IsProblem())
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]--evidence must list kinds from: {string.Join(", ", Sources.EvidenceKinds.All)}.[/]");
-            return false;
-        }
+        if (!input.TryRead(host.Services.GetRequiredService<TimeProvider>(), out var clocks, out var kinds)) return false;
         await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
         if (await session.LoadAsync<Parties.Party>(input.Party) is not { } party)
         {

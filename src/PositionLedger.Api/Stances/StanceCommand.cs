@@ -8,20 +8,10 @@ using PositionLedger.Revisions;
 
 namespace PositionLedger.Stances;
 
-public sealed class StanceInput : NetCoreInput
+public sealed class StanceInput : ClockedInput
 {
     [Description("The party's id, e.g. russia")]
     public string Party { get; set; } = "";
-
-    [Description("Valid time: a date (through its end) or an ISO-8601 instant; default now")]
-    public string? AsOfFlag { get; set; }
-
-    [Description("Record time: what the ledger knew then; default now")]
-    public string? KnownAtFlag { get; set; }
-
-    [Description("Only statements of these evidence kinds, comma-separated" +
-        " (direct-quote, paraphrase, reported-act, inference, unanchored)")]
-    public string? EvidenceFlag { get; set; }
 }
 
 [Description("Prints a party's stance on each issue as of a date, as the ledger knew it", Name = "stance")]
@@ -31,17 +21,7 @@ public sealed class StanceCommand : JasperFxAsyncCommand<StanceInput>
     {
         using var host = input.BuildHost();
         var clock = host.Services.GetRequiredService<TimeProvider>();
-        var problem = Clocks.TryRead(input.AsOfFlag, input.KnownAtFlag, clock, out var clocks);
-        if (problem.IsProblem())
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]{problem.Detail}[/] Use {Instants.FormatHint}.");
-            return false;
-        }
-        if (Sources.EvidenceKinds.TryReadFilter(input.EvidenceFlag, out var kinds).IsProblem())
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]--evidence must list kinds from: {string.Join(", ", Sources.EvidenceKinds.All)}.[/]");
-            return false;
-        }
+        if (!input.TryRead(clock, out var clocks, out var kinds)) return false;
         await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
         if (await session.LoadAsync<Parties.Party>(input.Party) is not { } party)
         {
