@@ -53,7 +53,7 @@ var appDll = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_APP")
 if (!File.Exists(appDll)) throw new InvalidOperationException($"Build or publish the app in Release first: {appDll}");
 const string Schema = "bench";
 // B1: warm-ups (HTTP, bare), then rounds alternating the HTTP appends with the bare ones.
-const int B1WarmUp = 50_000, B1BareWarmUp = 20_000, B1Rounds = 4, B1PerRound = 2_000;
+const int B1WarmUp = 50_000, B1BareWarmUp = 20_000, B1Rounds = 4, B1PerRound = 2_000, B1ReviewedWarmUp = 5_000;
 const int StanceWarmUp = 500;
 const int Port = 5091;
 const int LiveSubscribers = 1_000, LiveAppends = 200;
@@ -188,6 +188,21 @@ if (Runs("B1"))
         $"{httpRate:N0} statements/s, p50 {httpLatency.P50:N1} ms, p99 {httpLatency.P99:N1} ms",
         $"bare Marten append, 16 tasks, 1 event/SaveChanges: {bareRate:N0} events/s",
         ">= 0.6 x baseline, p99 < 50 ms", httpRate >= 0.6 * bareRate && httpLatency.P99 < 50));
+
+    // Under review, measured beside it: a second node of the same ledger with review on, each statement proposed by the
+    // editor and approved by the verifier (two requests, two transactions). No goal of its own: reported for comparison.
+    Say("B1 under review: the same appends, each a proposal and its approval, on a node with Editorial:RequireReview...");
+    await using (var reviewed = (await AppProcess.StartAsync(appDll, connectionString, Schema, Port + 1, AppProcess.UnderReview)).App)
+    {
+        await HttpAppends(requests: B1ReviewedWarmUp, clients: 16, reviewed);
+        var (reviewedTime, reviewedLatencies) = await HttpAppends(requests: B1Rounds * B1PerRound, clients: 16, reviewed);
+        var reviewedLatency = Percentiles.Of(reviewedLatencies);
+        results.Add(new("B1", "the same under review (Editorial:RequireReview): each statement proposed, then approved by a verifier",
+            $"{B1Rounds * B1PerRound / reviewedTime.TotalSeconds:N0} statements/s, p50 {reviewedLatency.P50:N1} ms, "
+            + $"p99 {reviewedLatency.P99:N1} ms (proposal and approval)",
+            $"review off (above): {httpRate:N0} statements/s", "reported beside B1", null));
+    }
+
     // The appends are part of the ledger from here on: settled, so that B3 does not share the cores with them.
     await SettleAsync();
 }
@@ -450,7 +465,9 @@ async Task AppendEdits(List<object> edits)
     }
 }
 
-async Task<(TimeSpan Elapsed, double[] Latencies)> HttpAppends(int requests, int clients)
+// Under review (a node started with AppProcess.UnderReview given as reviewed), each append is a proposal and its
+// approval by the verifier's key: the latency is the two requests'.
+async Task<(TimeSpan Elapsed, double[] Latencies)> HttpAppends(int requests, int clients, AppProcess? reviewed = null)
 {
     // Its own generator, so the ledger's bookkeeping (which statements to edit) is left alone. The statements
     // do land in the ledger: B1 runs after B2 for that reason.
@@ -460,7 +477,8 @@ async Task<(TimeSpan Elapsed, double[] Latencies)> HttpAppends(int requests, int
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
     {
-        using var writer = app.Client();
+        using var writer = (reviewed ?? app).Client();
+        using var verifier = reviewed?.ClientWithKey(AppProcess.VerifierKey);
         int i;
         while ((i = Interlocked.Increment(ref next)) < requests)
         {
@@ -474,10 +492,23 @@ async Task<(TimeSpan Elapsed, double[] Latencies)> HttpAppends(int requests, int
             request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
             var started = Stopwatch.GetTimestamp();
             using var response = await writer.SendAsync(request);
-            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (!response.IsSuccessStatusCode)
                 throw new InvalidOperationException(
                     $"Append failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            if (verifier is not null)
+            {
+                var proposal = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("proposal").GetString();
+                using var approval = new HttpRequestMessage(HttpMethod.Post, $"/api/reviews/{proposal}/approve")
+                {
+                    Content = new StringContent("{}", Encoding.UTF8, "application/json"),
+                };
+                approval.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+                using var approved = await verifier.SendAsync(approval);
+                if (!approved.IsSuccessStatusCode)
+                    throw new InvalidOperationException(
+                        $"Approval failed: {(int)approved.StatusCode} {await approved.Content.ReadAsStringAsync()}");
+            }
+            latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
     }));
     return (clock.Elapsed, latencies);
@@ -720,7 +751,7 @@ async Task Report()
         ## Run of {stamp}
 
         Command: `{command}`. Machine: {machine}. PostgreSQL on the same machine: {string.Join(", ", settings)}.
-        Sizes: {string.Join(" / ", stages.Select(s => s.ToString("N0")))} statements (plus ~5% corrections and ~2% retractions as events; ~10% of statements are claims){(Runs("B1") ? $", then B1's {B1WarmUp + B1Rounds * B1PerRound:N0} HTTP appends" : "")}; {events:N0} events at the end.
+        Sizes: {string.Join(" / ", stages.Select(s => s.ToString("N0")))} statements (plus ~5% corrections and ~2% retractions as events; ~10% of statements are claims){(Runs("B1") ? $", then B1's {B1WarmUp + B1Rounds * B1PerRound + B1ReviewedWarmUp + B1Rounds * B1PerRound:N0} HTTP appends (with review off, then on)" : "")}; {events:N0} events at the end.
 
         {table}
         {string.Join("\n", notes.Select(n => $"- {n}"))}

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Parties;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 using PositionLedger.Stances;
@@ -67,22 +68,25 @@ public static class ClaimsMadeEndpoint
     [Parameter("asOf", "Valid time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyClaimsMade>, ProblemHttpResult>> Get(
-        string party, string? asOf, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table,
+        string party, string? asOf, string? knownAt, string? evidence, string? view,
+        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
-        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
-        var claims = await ReadAsync(db.Value, table, party, clocks, kinds, ct, onReplica);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
+        var claims = await ReadAsync(db.Value, table, party, clocks, kinds, ct, connection);
         var totals = new ClaimTotals(claims.Count,
             claims.Count(c => c.Resolution == ClaimResolutions.BorneOut),
             claims.Count(c => c.Resolution == ClaimResolutions.Contradicted),

@@ -5,6 +5,7 @@ using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 using PositionLedger.Statements;
@@ -84,23 +85,26 @@ public static class ConvergenceEndpoint
     [Parameter("to", "The last moment (valid time); default: knownAt (no statement known then was stated later).",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<IssueConvergence>, ProblemHttpResult>> Get(
-        string issue, string? from, string? to, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table,
+        string issue, string? from, string? to, string? knownAt, string? evidence, string? view,
+        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: false, out var problem);
         if (range is null) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (await session.LoadAsync<Issue>(issue, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No issue '{issue}' is registered."));
 
         var parties = await session.Query<Party>().Select(p => p.Id).ToListAsync(ct);
-        await using var onReplica = await replica.OpenForAsync(context, range.KnownAt, ct);
-        var points = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, ct, onReplica);
+        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, replica, ct);
+        var points = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, ct, connection);
         return TypedResults.Ok(new IssueConvergence(issue, range.KnownAt, points));
     }
 

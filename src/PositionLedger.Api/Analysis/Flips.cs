@@ -4,6 +4,7 @@ using Npgsql;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 using PositionLedger.Statements;
@@ -56,23 +57,26 @@ public static class FlipsEndpoint
     [Parameter("to", "Flips up to this moment; a date means through the end of that UTC day. Default: knownAt.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-31")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyFlips>, ProblemHttpResult>> Get(
-        string party, string? from, string? to, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table,
+        string party, string? from, string? to, string? knownAt, string? evidence, string? view,
+        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: true, out var problem);
         if (range is null) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var onReplica = await replica.OpenForAsync(context, range.KnownAt, ct);
-        var flips = await ReadAsync(db.Value, table, party, [.. issues], range, kinds, ct, onReplica);
+        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, replica, ct);
+        var flips = await ReadAsync(db.Value, table, party, [.. issues], range, kinds, ct, connection);
         return TypedResults.Ok(new PartyFlips(party, range.From, range.To, range.KnownAt, flips));
     }
 

@@ -276,6 +276,11 @@ public static class OpenApi
             responses["403"] = Problem(context.Document,
                 isWrite ? "The key's role may not write: writes need an editor key." : "The key's role may not read.");
         }
+        else if (metadata.OfType<Reviews.PendingViewAttribute>().Any())
+        {
+            responses["401"] = Problem(context.Document, "view=pending without an API key, or with an unknown one.");
+            responses["403"] = Problem(context.Document, "view=pending with a key that is neither an editor's nor a verifier's.");
+        }
         if (route.Contains('{')) responses["404"] = Problem(context.Document, "Nothing is registered under that id.");
         if (isWrite)
         {

@@ -52,8 +52,9 @@ public sealed partial class SettledReads(
     public async Task GuardAsync(HttpContext context, Func<Task> next)
     {
         var request = context.Request;
+        // A preview of pending proposals (view=pending) is neither cached nor answered by a replica.
         if (!HttpMethods.IsGet(request.Method) || !KnownAtRoutes().IsMatch(request.Path.Value ?? "")
-            || request.Query["knownAt"].Count > 1)
+            || request.Query["knownAt"].Count > 1 || request.Query.ContainsKey("view") && request.Query["view"] != "published")
         {
             await next();
             return;

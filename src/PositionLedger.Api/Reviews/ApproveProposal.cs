@@ -36,7 +36,8 @@ public static class ApproveProposalEndpoint
         if (problem.IsProblem()) return (problem, null);
         // Fetched for writing: an approval racing another change of the statement fails on its version (409), never both.
         var statement = await session.Events.FetchForWriting<Statement>(stream!.Aggregate!.Change.StatementId.ToString(), ct);
-        return (ReviewRules.CheckCurrent(stream.Aggregate, statement.Aggregate), statement);
+        var current = statement.Aggregate;
+        return (ReviewRules.CheckCurrent(stream.Aggregate.Change, current?.Version, current?.Retracted ?? false), statement);
     }
 
     [WolverinePost("/api/reviews/{proposal}/approve", OperationId = "approveProposal")]

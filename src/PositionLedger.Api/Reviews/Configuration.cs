@@ -10,6 +10,7 @@ public static class Configuration
     public static IServiceCollection AddReviews(this IServiceCollection services, IConfiguration configuration) =>
         services
             .AddSingleton(new Editorial(configuration.GetValue(Editorial.RequireReviewSetting, false)))
+            .AddSingleton<PendingPreview>()
             .Configure<OpenApiContributions>(openApi =>
             {
                 openApi.Vocabularies.Add(new("status", "proposal", ProposalStatuses.All));

@@ -17,17 +17,19 @@ public static class ReviewRules
         return WolverineContinue.NoProblems;
     }
 
-    /// <summary>A change made against a version of the statement applies only while the statement is still at it.</summary>
-    public static ProblemDetails CheckCurrent(Proposal proposal, Statement? statement)
+    /// <summary>
+    /// A change made against a version of the statement applies only while the statement is still at it.
+    /// <paramref name="version"/> is the statement's version now, null when it does not exist.
+    /// </summary>
+    public static ProblemDetails CheckCurrent(ChangeProposed change, long? version, bool retracted)
     {
-        var change = proposal.Change;
         if (change.Stated is not null)
-            return statement is null ? WolverineContinue.NoProblems : Problems.Conflict("The statement already exists.");
-        if (statement is null) return Problems.Conflict("The statement the proposal changes does not exist.");
-        if (statement.Version != change.BaseVersion)
+            return version is null ? WolverineContinue.NoProblems : Problems.Conflict("The statement already exists.");
+        if (version is null) return Problems.Conflict("The statement the proposal changes does not exist.");
+        if (version != change.BaseVersion)
             return Problems.Conflict($"The proposal was made against version {change.BaseVersion} of the statement, which is now at "
-                + $"version {statement.Version}: propose the change again.");
-        return statement.Retracted
+                + $"version {version}: propose the change again.");
+        return retracted
             ? Problems.Conflict("The statement is retracted; it can no longer be changed.")
             : WolverineContinue.NoProblems;
     }

@@ -7,6 +7,7 @@ using Marten;
 using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 using PositionLedger.Statements;
@@ -52,23 +53,26 @@ public static class ExportStancesEndpoint
     [Parameter("asOf", "Valid time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time; a date means through the end of that UTC day. Default: now.",
         Value = ParameterValue.DateOrInstant)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<string>(StatusCodes.Status200OK, "text/csv")]
     public static async Task<IResult> Get(
-        string? asOf, string? knownAt, string? evidence, IQuerySession session, StanceDataSource db, ReadReplica replica,
+        string? asOf, string? knownAt, string? evidence, string? view, IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews,
         HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
         var stances = await StanceQueries.StancesAsync(
-            db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, onReplica);
+            db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, connection);
         var rows = parties.SelectMany(party => (stances.GetValueOrDefault(party) ?? []).Select(s => new Row(
             party, s.Issue, s.Stance, s.Stance is { } word ? StanceWords.ByWord[word].Score() : null, s.StatedAt, Text(s.Speaker),
             Text(s.Quote), s.EvidenceKind, s.Claims.Count)));

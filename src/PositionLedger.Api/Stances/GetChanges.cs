@@ -5,6 +5,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
 using Wolverine.Http;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 
@@ -26,10 +27,11 @@ public static class GetChangesEndpoint
     [Parameter("to", "The later moment (valid time); a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant, Required = true, Example = "2025-03-14")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
-        string party, string? from, string? to, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock,
+        string party, string? from, string? to, string? knownAt, string? evidence, string? view,
+        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
         CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -40,16 +42,20 @@ public static class GetChangesEndpoint
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = Clocks.TryRead(to, knownAt, clock, out var after, asOfName: "to");
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        // One record time for both moments, also when it defaults to now.
+        before = before with { KnownAt = after.KnownAt };
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
-        await using var onReplica = await replica.OpenForAsync(context, after.KnownAt, ct);
-        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds, onReplica))
+        await using var connection = await previews.OpenForAsync(context, preview, after.KnownAt, replica, ct);
+        var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds, connection))
             .GetValueOrDefault(party) ?? [];
-        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds, onReplica))
+        var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds, connection))
             .GetValueOrDefault(party) ?? [];
         var changes = issues.Order(StringComparer.Ordinal)
             .Select(issue => new StanceChange(

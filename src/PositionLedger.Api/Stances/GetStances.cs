@@ -6,6 +6,7 @@ using PositionLedger.Infrastructure;
 using PositionLedger.Issues;
 using PositionLedger.Parties;
 using Wolverine.Http;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 
@@ -29,23 +30,26 @@ public static class GetPartyStanceEndpoint
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
-        string party, string? asOf, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock,
+        string party, string? asOf, string? knownAt, string? evidence, string? view,
+        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
         CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
-        var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, onReplica);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
+        var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, connection);
         return TypedResults.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
     }
 }
@@ -59,23 +63,26 @@ public static class GetStancesEndpoint
     [Parameter("asOf", "Valid time: the stance as stated up to this moment; a date means through the end of that UTC day. "
         + "Default: now.", Value = ParameterValue.DateOrInstant, Example = "2025-03-13")]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time: as the ledger knew it at this moment, before later corrections; a date means through the "
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(
-        string? asOf, string? knownAt, string? evidence,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock,
+        string? asOf, string? knownAt, string? evidence, string? view,
+        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
         CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
         problem = EvidenceKinds.TryReadFilter(evidence, out var kinds);
         if (problem.IsProblem()) return TypedResults.Problem(problem);
+        problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var onReplica = await replica.OpenForAsync(context, clocks.KnownAt, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
         var stances = await StanceQueries.StancesAsync(
-            db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, onReplica);
+            db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, connection);
         return TypedResults.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,
             [.. parties.Select(p => new PartyIssues(p, stances.GetValueOrDefault(p) ?? []))]));
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using PositionLedger.Infrastructure;
 using Wolverine.Http;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using PositionLedger.Sources;
 
@@ -40,6 +41,7 @@ public static class GetTimelineEndpoint
     [Parameter("to", "Only statements made up to this moment; a date means through the end of that UTC day.",
         Value = ParameterValue.DateOrInstant)]
     [EvidenceFilter(Example = "direct-quote")]
+    [PendingView]
     [Parameter("knownAt", "Record time; default: now. A cursor brings its own.", Value = ParameterValue.DateOrInstant)]
     [OneOfParameter("order", "oldest-first (the default) or newest-first, by statedAt. A cursor brings its own.",
         [OldestFirst, NewestFirst],
@@ -49,7 +51,7 @@ public static class GetTimelineEndpoint
     [Parameter("after", "The next value of the previous page.")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after, string? evidence,
-        string? order, NpgsqlDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        string? order, string? view, PendingPreview previews, NpgsqlDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         DateTimeOffset? fromValue = null, toValue = null;
@@ -75,11 +77,13 @@ public static class GetTimelineEndpoint
         if (order is not null && !Orders.Contains(order, StringComparer.Ordinal))
             errors["order"] = [$"'order' must be one of: {string.Join(", ", Orders)}."];
         if (errors.Count > 0) return TypedResults.Problem(Problems.Invalid(errors));
+        var problem = PendingPreview.TryRead(view, context, out var preview);
+        if (problem.IsProblem()) return TypedResults.Problem(problem);
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
         var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds, cursor?.NewestFirst ?? order == NewestFirst);
-        await using var onReplica = await replica.OpenForAsync(context, knownAtValue, ct);
-        return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct, onReplica));
+        await using var connection = await previews.OpenForAsync(context, preview, knownAtValue, replica, ct);
+        return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct, connection));
     }
 
     /// <summary>

@@ -37,7 +37,7 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
 
     protected AppFixture(string[] settings) => _settings = settings;
 
-    private AppFixture(string existingSchema) : this([])
+    private AppFixture(string existingSchema, string[] settings) : this(settings)
     {
         Schema = existingSchema;
         _ownsSchema = false;
@@ -49,7 +49,10 @@ public class AppFixture : IAsyncLifetime, IAsyncDisposable
     public static AppFixture WithConnectionString(string connectionString) => new([]) { _connectionString = connectionString };
 
     /// <summary>A second app on another fixture's schema, as a restarted process would be.</summary>
-    public static AppFixture OnSchemaOf(AppFixture other) => new(other.Schema);
+    public static AppFixture OnSchemaOf(AppFixture other) => new(other.Schema, []);
+
+    /// <summary>Another node of the same deployment: the other fixture's schema and settings, its own process state.</summary>
+    public static AppFixture SecondNodeOf(AppFixture other) => new(other.Schema, other._settings);
 
     private readonly bool _ownsSchema = true;
 

@@ -9,6 +9,16 @@ namespace PositionLedger.Tests.Infrastructure;
 public sealed class AppProcess : IAsyncDisposable
 {
     public const string EditorKey = "process-editor-key-0123456789abcdef";
+    public const string VerifierKey = "process-verifier-key-0123456789abcde";
+
+    /// <summary>Settings for a node with review on (Editorial:RequireReview) and a verifier beside the editor.</summary>
+    public static readonly IReadOnlyDictionary<string, string> UnderReview = new Dictionary<string, string>
+    {
+        ["Editorial__RequireReview"] = "true",
+        ["Auth__ApiKeys__1__Key"] = VerifierKey,
+        ["Auth__ApiKeys__1__Name"] = "process-verifier",
+        ["Auth__ApiKeys__1__Role"] = "verifier",
+    };
 
     private readonly Process _process;
 
@@ -103,6 +113,13 @@ public sealed class AppProcess : IAsyncDisposable
             Timeout = TimeSpan.FromMinutes(10),
         };
         if (editor) client.DefaultRequestHeaders.Authorization = new("Bearer", EditorKey);
+        return client;
+    }
+
+    public HttpClient ClientWithKey(string key)
+    {
+        var client = Client(editor: false);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", key);
         return client;
     }
 

@@ -2,6 +2,7 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using PositionLedger.Infrastructure;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using System;
 using System.Linq;
@@ -18,16 +19,18 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly PositionLedger.Infrastructure.ReadReplica _readReplica;
         private readonly PositionLedger.Infrastructure.StanceDataSource _stanceDataSource;
+        private readonly PositionLedger.Reviews.PendingPreview _pendingPreview;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_parties_party_changes(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_parties_party_changes(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Reviews.PendingPreview pendingPreview, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _readReplica = readReplica;
             _stanceDataSource = stanceDataSource;
+            _pendingPreview = pendingPreview;
             _revisionTable = revisionTable;
             _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -51,9 +54,10 @@ namespace Internal.Generated.WolverineHandlers
             var to = httpContext.Request.Query["to"];
             var knownAt = httpContext.Request.Query["knownAt"];
             var evidence = httpContext.Request.Query["evidence"];
+            var view = httpContext.Request.Query["view"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfStanceChangeListAndProblemHttpResult = await PositionLedger.Stances.GetChangesEndpoint.Get(party, from, to, knownAt, evidence, ((Marten.IQuerySession)documentSession), _stanceDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfStanceChangeListAndProblemHttpResult = await PositionLedger.Stances.GetChangesEndpoint.Get(party, from, to, knownAt, evidence, view, ((Marten.IQuerySession)documentSession), _stanceDataSource, _readReplica, _pendingPreview, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfStanceChangeListAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

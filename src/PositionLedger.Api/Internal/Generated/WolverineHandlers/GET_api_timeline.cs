@@ -3,6 +3,7 @@
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using PositionLedger.Infrastructure;
+using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using System;
 using System.Linq;
@@ -17,14 +18,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly PositionLedger.Infrastructure.ReadReplica _readReplica;
+        private readonly PositionLedger.Reviews.PendingPreview _pendingPreview;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Reviews.PendingPreview pendingPreview, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
             _readReplica = readReplica;
+            _pendingPreview = pendingPreview;
             _revisionTable = revisionTable;
             _timeProvider = timeProvider;
         }
@@ -41,9 +44,10 @@ namespace Internal.Generated.WolverineHandlers
             var after = httpContext.Request.Query["after"];
             var evidence = httpContext.Request.Query["evidence"];
             var order = httpContext.Request.Query["order"];
+            var view = httpContext.Request.Query["view"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, order, _npgsqlDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, order, view, _pendingPreview, _npgsqlDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfTimelinePageAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
