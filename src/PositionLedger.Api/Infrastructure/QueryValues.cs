@@ -5,12 +5,12 @@ namespace PositionLedger.Infrastructure;
 /// <summary>The query parameters several read routes share, each failure recorded against its name.</summary>
 public static class QueryValues
 {
-    public static int Limit(string? text, int fallback, int max, IDictionary<string, string[]> errors)
+    public static int Limit(string? text, int fallback, int max, IDictionary<string, string[]> errors, string name = "limit", int min = 1)
     {
         if (text is null) return fallback;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 && limit <= max)
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= min && limit <= max)
             return limit;
-        errors["limit"] = [$"'limit' must be a whole number from 1 to {max}."];
+        errors[name] = [$"'{name}' must be a whole number from {min} to {max}."];
         return fallback;
     }
 

@@ -9,7 +9,7 @@ namespace PositionLedger.Infrastructure;
 
 /// <summary>
 /// HTTP caching for the reads whose answer is fixed by (asOf, knownAt): stance, stances (JSON and CSV), changes,
-/// timeline, claims made, flips and convergence.
+/// timeline, claims made, flips, convergence and the issue series.
 /// <para>
 /// A knownAt is <b>settled</b> once no event that can still commit can carry a record time at or before it. An
 /// event's record time is taken while its transaction is open, so it is no earlier than that transaction's start
@@ -36,7 +36,7 @@ public sealed partial class SettledReads(
     public const string CacheSecondsSetting = "Reads:CacheSeconds";
     public const string ClockSkewSetting = "Reads:ClockSkewSeconds";
 
-    [GeneratedRegex(@"^/api/(stances(\.csv)?|timeline|parties/[^/]+/(stance|changes|claims-made|flips)|issues/[^/]+/convergence)\z")]
+    [GeneratedRegex(@"^/api/(stances(\.csv)?|timeline|parties/[^/]+/(stance|changes|claims-made|flips)|issues/[^/]+/(convergence|series))\z")]
     private static partial Regex KnownAtRoutes();
 
     /// <summary>Whether a GET of this path (or route template) is answered with these caching headers.</summary>

@@ -597,6 +597,10 @@ public static class Hostile
         (2, Const("quote", "Direct-Quote", "direct-quote,", ",", "", "direct-quote,,paraphrase")), (2, Text));
 
     /// <summary>A review status: the three words, and what is not one.</summary>
+    /// <summary>view on the reads that preview pending proposals: the hostile clients hold editor keys, so pending is answered.</summary>
+    public static readonly Gen<string> PendingView = Weighted(
+        (3, Const("published", "pending")), (2, Const("Pending", "draft", "pending,published", "")), (1, Text));
+
     public static readonly Gen<string> ReviewStatus = Weighted(
         (3, Const("pending", "approved", "rejected")), (2, Const("Pending", "all", "pending,approved", "")), (1, Text));
 

@@ -64,6 +64,27 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
                 .ShouldBe(Render(ReferenceFold.Convergence(log, issue, fromEnd, toEnd, knownAtValue, kinds)
                     .Select(p => $"{p.At:O}:{p.Gap?.ToString(CultureInfo.InvariantCulture) ?? "null"}:{p.Scores}")),
                     $"convergence {issue} {range}{known}");
+
+            // The chart's series, with a budget no history here reaches, is exact: each party's step line and the gap line
+            // hold, at every point of convergence, the scores and the gap convergence has there.
+            var series = (await Client.GetFromJsonAsync<JsonObject>($"/api/issues/{issue}/series?{range}points=4000&{known}"))!;
+            var lines = series["parties"]!.AsArray().ToDictionary(s => (string)s!["party"]!, s =>
+            {
+                ((bool)s!["downsampled"]!).ShouldBeFalse();
+                return s["points"]!.AsArray().Select(x => (At: Start((string)x!["statedAt"]!), Value: (int?)x["score"])).ToList();
+            });
+            var gaps = series["gap"]!.AsArray().Select(g => (At: (DateTimeOffset)g!["at"]!, Value: (int?)g["gap"])).ToList();
+            foreach (var point in convergence["points"]!.AsArray())
+            {
+                var at = (DateTimeOffset)point!["at"]!;
+                var scores = point["scores"]!.AsObject();
+                foreach (var p in Parties)
+                {
+                    HeldAt(lines.GetValueOrDefault(p) ?? [], at).ShouldBe((int?)scores[p],
+                        $"series {issue} {range}{known}: {p} at {at:O}");
+                }
+                HeldAt(gaps, at).ShouldBe((int?)point["gap"], $"series gap {issue} {range}{known} at {at:O}");
+            }
             compared++;
         }
         compared.ShouldBe(questions.Count);
@@ -80,4 +101,10 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
     }
 
     private static string Render(IEnumerable<string> lines) => string.Join("\n", lines);
+
+    private static DateTimeOffset Start(string moment) => Instants.TryParse(moment, out var at, out _) ? at : throw new FormatException(moment);
+
+    /// <summary>A step line's value at a moment: its last point at or before it (none before its first).</summary>
+    private static int? HeldAt(List<(DateTimeOffset At, int? Value)> steps, DateTimeOffset at) =>
+        steps.LastOrDefault(s => s.At <= at) is { At: var found } step && found != default ? step.Value : null;
 }
