@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
@@ -208,6 +209,32 @@ public sealed class when_a_reader_opens_the_page(AppFixture app, BrowserFixture 
         await _page.GetByTestId("timeline-point").First.HoverAsync();
         await Expect(_page.Locator(".tooltip")).ToBeVisibleAsync();
         await Screenshot("timeline-ceasefire");
+    }
+
+    [Fact]
+    public async Task zooming_in_narrows_the_timeline_around_the_moment_shown_and_zooming_out_brings_the_whole_history_back()
+    {
+        await Open("2025-03-13");
+        await _page.Locator("#chart-issue").SelectOptionAsync("ceasefire-30-day");
+        var axis = _page.Locator("#chart svg").First.Locator("text");
+        await Expect(_page.GetByTestId("timeline-line")).ToHaveCountAsync(3);
+        var whole = await axis.AllTextContentsAsync();
+
+        for (var i = 0; i < 3; i++) await _page.GetByTestId("zoom-in").ClickAsync();
+
+        await Expect(axis).Not.ToHaveTextAsync([.. whole]);
+        var zoomed = await axis.AllTextContentsAsync();
+        var (from, to) = (DateOnly.Parse(zoomed[^2], CultureInfo.InvariantCulture), DateOnly.Parse(zoomed[^1], CultureInfo.InvariantCulture));
+        from.ShouldBeLessThanOrEqualTo(new DateOnly(2025, 3, 13));
+        to.ShouldBeGreaterThanOrEqualTo(new DateOnly(2025, 3, 13));
+        (to.DayNumber - from.DayNumber).ShouldBeLessThan(DateOnly.Parse(whole[^1], CultureInfo.InvariantCulture).DayNumber
+            - DateOnly.Parse(whole[^2], CultureInfo.InvariantCulture).DayNumber);
+        await Expect(_page.GetByTestId("chart-note")).ToHaveTextAsync("Every change point is drawn.");
+        await Screenshot("timeline-zoomed-in");
+
+        for (var i = 0; i < 3; i++) await _page.GetByTestId("zoom-out").ClickAsync();
+
+        await Expect(axis).ToHaveTextAsync([.. whole]);
     }
 
     [Theory]
