@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks B1-B6 and B11 of PositionLedger (docs/benchmarks.md), with their baselines measured in the same run.
+# Benchmarks B1-B11 of PositionLedger (docs/benchmarks.md), with their baselines measured in the same run.
 #   deploy/bench.sh [--statements N]     default 1,000,000; puts the run into docs/benchmarks.md, writes docs/benchmarks-latest-run.md and docs/benchmarks.json
 # Uses POSITIONLEDGER_BENCH_CONNECTION when set; otherwise a fresh local PostgreSQL with DURABLE settings
 # (fsync and synchronous commit on) in .data/bench-postgres, removed afterwards.
@@ -22,6 +22,14 @@ cleanup() {
   if [ -n "${pg_dir:-}" ]; then deploy/local-postgres.sh remove "$pg_dir"; fi
 }
 trap cleanup EXIT
+
+# B8 drives the page in the machine's Chromium (Debian's package), as the web tests do.
+if [ -z "${POSITIONLEDGER_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for B8..."
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
 
 # The app as it is deployed: published with ReadyToRun (ahead-of-time compiled IL, faster start-up).
 echo "Publishing the app (Release, ReadyToRun)..."

@@ -43,8 +43,8 @@ var only = ArgText("--only", null)
     .Select(id => id.ToUpperInvariant())
     .ToHashSet();
 bool Runs(string id) => only is null || only.Contains(id);
-if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10", "B11"]).ToList() is [_, ..] unknown)
-    throw new ArgumentException($"--only takes B1 to B7, B9, B10 and B11, not {string.Join(", ", unknown)}.");
+if (only?.Except(["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11"]).ToList() is [_, ..] unknown)
+    throw new ArgumentException($"--only takes B1 to B11, not {string.Join(", ", unknown)}.");
 var command = $"deploy/bench.sh --statements {target}" + (only is null ? "" : $" --only {string.Join(',', only.Order())}");
 var connectionString = Environment.GetEnvironmentVariable("POSITIONLEDGER_BENCH_CONNECTION")
     ?? throw new InvalidOperationException("Set POSITIONLEDGER_BENCH_CONNECTION (deploy/bench.sh does).");
@@ -159,6 +159,29 @@ if (Runs("B7"))
         + $"flips (30 days) {flips.P50:N1}/{flips.P95:N1} ms; "
         + $"convergence (30 days) {convergence.P50:N1}/{convergence.P95:N1} ms", "", "p95 < 20 ms each",
         claimsMade.P95 < 20 && flips.P95 < 20 && convergence.P95 < 20));
+}
+
+if (Runs("B8"))
+{
+    Say($"B8: the page in headless Chromium on the ledger of {ledger.Count:N0}: first render, slider steps, a replay of 1,000 change points...");
+    try
+    {
+        var page = await PageTiming.MeasureAsync(app.Address);
+        var median = page.FirstRenders[page.FirstRenders.Length / 2];
+        results.Add(new("B8", $"page: first complete render of matrix and timeline, ledger of {ledger.Count:N0}",
+            $"median {median:N0} ms (5 fresh loads: {string.Join(", ", page.FirstRenders.Select(r => r.ToString("N0")))} ms)", "",
+            "< 1,000 ms from navigation, median of 5", median < 1_000));
+        results.Add(new("B8", "page: a slider step to a new date until the matrix shows it",
+            $"p50/p95/p99 {page.SliderSteps.P50:N0}/{page.SliderSteps.P95:N0}/{page.SliderSteps.P99:N0} ms over 50 steps", "",
+            "p95 < 150 ms", page.SliderSteps.P95 < 150));
+        results.Add(new("B8", $"page: replay at 16x through {page.ReplaySteps:N0} change points",
+            $"{page.ReplayTime.TotalSeconds:N0} s; longest frame gap {page.LongestFrameGap:N0} ms; {page.FramesOver100Ms} frames over 100 ms", "",
+            "no frame gap over 100 ms", page.FramesOver100Ms == 0));
+    }
+    catch (Exception e) when (e is InvalidOperationException or Microsoft.Playwright.PlaywrightException or TimeoutException)
+    {
+        results.Add(new("B8", "the page in headless Chromium", $"failed: {e.GetType().Name}: {e.Message}", "", "as above", false));
+    }
 }
 
 if (Runs("B1"))

@@ -604,7 +604,8 @@ async function renderParty() {
   const mine = generation;
   const party = $('#party-select').value;
   if (!party) return;
-  const flipsQuery = new URLSearchParams({ to: state.asOf });
+  // The reversals of the last 30 days up to the date shown: on a long history a party reverses itself thousands of times.
+  const flipsQuery = new URLSearchParams({ from: toDay(new Date(asOfEnd() - FLIPS_DAYS * DAY)), to: state.asOf });
   if (knownAtOfReads()) flipsQuery.set('knownAt', knownAtOfReads());
   if (state.evidence) flipsQuery.set('evidence', state.evidence);
   const [claims, flips] = await Promise.all([
@@ -617,17 +618,24 @@ async function renderParty() {
     + `${t.contradicted} contradicted, ${t.open} open as of ${longDate(state.asOf)}${isDay(state.asOf) ? '' : asOfLabel().slice(10)}`;
   $('#claims-made').replaceChildren(...(claims.claims.length === 0
     ? [el('li', { class: 'muted', text: 'No claims about other parties.' })]
-    : claims.claims.map((c) => el('li', { 'data-resolution': c.resolution },
+    : latest(claims.claims, 'claims').map((c) => c.more ? c.more : el('li', { 'data-resolution': c.resolution },
       el('span', { class: 'when', text: c.statedAt.slice(0, 10) }), ' ',
       `${c.claimedBy.speaker}: ${partyName(c.about)} ${c.stance} on ${issueTitle(c.issue)} \u2014 `,
       el('strong', { class: `resolution ${c.resolution}`, text: RESOLUTION[c.resolution] })))));
   $('#flips').replaceChildren(...(flips.flips.length === 0
-    ? [el('li', { class: 'muted', text: 'No reversals up to this date.' })]
-    : flips.flips.map((f) => el('li', {},
+    ? [el('li', { class: 'muted', text: `No reversals in the ${FLIPS_DAYS} days up to this date.` })]
+    : latest(flips.flips, 'reversals').map((f) => f.more ? f.more : el('li', {},
       el('span', { class: 'when', text: f.after.statedAt.slice(0, 10) }), ' ',
       `${issueTitle(f.issue)}: ${f.before.stance} \u2192 ${f.after.stance}`,
       f.swing === null ? '' : el('span', { class: 'swing', text: ` (swing ${signed(f.swing)})` })))));
 }
+
+const FLIPS_DAYS = 30, LISTED = 100;
+
+// The last LISTED items of a list in time order, after a line saying how many earlier ones are not listed.
+const latest = (items, what) => (items.length <= LISTED ? items
+  : [{ more: el('li', { class: 'muted', text: `${(items.length - LISTED).toLocaleString('en')} earlier ${what} not listed.` }) },
+    ...items.slice(-LISTED)]);
 
 const superseded = (mine) => mine !== generation;
 
@@ -641,7 +649,8 @@ async function refresh() {
   const charted = renderChart().then(() => {
     if (!superseded(mine) && performance.getEntriesByName('ledger-ready').length === 0) performance.mark('ledger-ready');
   });
-  await Promise.all([state.selected ? renderDetails() : null, charted, renderParty()]);
+  // While the replay plays, the party record waits until it pauses for a moment: its reads are the slowest.
+  await Promise.all([state.selected ? renderDetails() : null, charted, replay.playing ? partyLater() : renderParty()]);
   if (superseded(mine)) return;
   $('#moment-link').href = momentUrl(knownAtOfReads()).href;
   document.body.dataset.ready = 'true';
@@ -649,7 +658,12 @@ async function refresh() {
 
 // --- Replay: step through the change points (the distinct statedAt of the statements) ----------------------------
 
-const replay = { playing: false, timer: null };
+const replay = { playing: false, timer: null, party: null };
+
+function partyLater() {
+  clearTimeout(replay.party);
+  replay.party = setTimeout(renderParty, 1000);
+}
 
 // Up to 50 statements from the timeline, as the reads now see it (knownAt, evidence), in the given order and bounds.
 async function timelinePage(bounds) {
