@@ -71,7 +71,7 @@ internal static class PageTiming
         await reader.WaitForFunctionAsync("() => document.body.dataset.ready === 'true'", null, new() { Timeout = 60_000 });
         await reader.WaitForTimeoutAsync(1_000);
         await reader.Locator("#replay-speed").SelectOptionAsync("75");
-        var replay = await reader.EvaluateAsync<ReplayFigures>("""
+        var replay = await reader.EvaluateAsync<System.Text.Json.JsonElement>("""
             (steps) => new Promise((resolve) => {
               const matrix = document.querySelector('#matrix');
               let changes = 0, last = performance.now(), longest = 0, over = 0, running = true;
@@ -100,9 +100,8 @@ internal static class PageTiming
             """, replaySteps);
 
         firstRenders.Sort();
-        return new Figures([.. firstRenders], Percentiles.Of(steps), replay.Steps, TimeSpan.FromMilliseconds(replay.Milliseconds),
-            replay.Longest, replay.Over);
+        return new Figures([.. firstRenders], Percentiles.Of(steps), replay.GetProperty("Steps").GetInt32(),
+            TimeSpan.FromMilliseconds(replay.GetProperty("Milliseconds").GetDouble()), replay.GetProperty("Longest").GetDouble(),
+            replay.GetProperty("Over").GetInt32());
     }
-
-    private sealed record ReplayFigures(int Steps, double Milliseconds, double Longest, int Over);
 }
