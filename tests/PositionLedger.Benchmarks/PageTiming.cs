@@ -12,6 +12,9 @@ internal static class PageTiming
     public sealed record Figures(
         double[] FirstRenders, Percentiles SliderSteps, int ReplaySteps, TimeSpan ReplayTime, double LongestFrameGap, int FramesOver100Ms);
 
+    /// <summary>When each request of the last first load started and ended: what the first render waited for.</summary>
+    public static string Loading { get; private set; } = "";
+
     public static async Task<Figures> MeasureAsync(Uri app, int loads = 5, int sliderSteps = 50, int replaySteps = 1_000)
     {
         var executable = Environment.GetEnvironmentVariable("POSITIONLEDGER_CHROMIUM") ?? "/usr/bin/chromium";
@@ -30,10 +33,28 @@ internal static class PageTiming
         for (var i = 0; i < loads; i++)
         {
             await using var fresh = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+            // Long tasks on the page's main thread, recorded from the start: what the render waited for besides the network.
+            await fresh.AddInitScriptAsync("""
+                window.__longTasks = [];
+                new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries()
+                  .map((e) => `${Math.round(e.startTime)}+${Math.round(e.duration)}`))).observe({ type: 'longtask' });
+                """);
             var page = await fresh.NewPageAsync();
             await page.GotoAsync(app.ToString());
             await page.WaitForFunctionAsync("() => performance.getEntriesByName('ledger-ready').length > 0", null, new() { Timeout = 60_000 });
             firstRenders.Add(await page.EvaluateAsync<double>("() => performance.getEntriesByName('ledger-ready')[0].startTime"));
+            if (i == loads - 1) Loading = await page.EvaluateAsync<string>("""
+                () => {
+                  const n = performance.getEntriesByType('navigation')[0];
+                  const paints = performance.getEntriesByType('paint').map((p) => `${p.name} ${Math.round(p.startTime)} ms`);
+                  return [`navigation: response ${Math.round(n.responseEnd)}, interactive ${Math.round(n.domInteractive)}, `
+                      + `DOMContentLoaded ${Math.round(n.domContentLoadedEventEnd)}, load ${Math.round(n.loadEventEnd)} ms; ${paints.join(', ')}`,
+                    ...performance.getEntriesByType('resource')
+                      .map((r) => `${Math.round(r.startTime)}-${Math.round(r.responseEnd)} ms ${r.name.replace(location.origin, '')}`),
+                    `ready ${Math.round(performance.getEntriesByName('ledger-ready')[0].startTime)} ms; long tasks (start+ms): `
+                      + window.__longTasks.join(', ')].join('\n');
+                }
+                """);
         }
 
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
@@ -85,17 +106,24 @@ internal static class PageTiming
               };
               requestAnimationFrame((now) => { last = now; requestAnimationFrame(frame); });
               let shown = matrix.dataset.asOf;
+              const play = document.querySelector('#replay-play');
+              const done = () => {
+                running = false;
+                if (play.dataset.playing === 'true') play.click();
+                resolve({ Steps: changes, Milliseconds: performance.now() - started, Longest: longest, Over: over });
+              };
               new MutationObserver((_, observer) => {
                 // Each step draws the matrix twice (its answer, then the changed cells outlined): count the dates.
                 if (matrix.dataset.asOf === shown) return;
                 shown = matrix.dataset.asOf;
                 if (++changes < steps) return;
                 observer.disconnect();
-                running = false;
-                document.querySelector('#replay-play').click();
-                resolve({ Steps: changes, Milliseconds: performance.now() - started, Longest: longest, Over: over });
+                done();
               }).observe(matrix, { attributes: true, attributeFilter: ['data-as-of'] });
-              document.querySelector('#replay-play').click();
+              // The end of the history stops the replay first.
+              new MutationObserver(() => { if (running && play.dataset.playing === 'false') done(); })
+                .observe(play, { attributes: true, attributeFilter: ['data-playing'] });
+              play.click();
             })
             """, replaySteps);
 

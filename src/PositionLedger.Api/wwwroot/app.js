@@ -66,8 +66,8 @@ async function api(path, options = {}) {
 
 const knownAtOfReads = () => state.knownAt ?? state.pinned;
 
-const clockQuery = () => {
-  const query = new URLSearchParams({ asOf: state.asOf });
+const clockQuery = (asOf = state.asOf) => {
+  const query = new URLSearchParams(asOf ? { asOf } : {});
   if (knownAtOfReads()) query.set('knownAt', knownAtOfReads());
   if (state.evidence) query.set('evidence', state.evidence);
   return query;
@@ -87,14 +87,14 @@ const dayIndex = (day) => Math.round((Date.parse(dayOf(day)) - Date.parse(state.
 const asOfEnd = () => (isDay(state.asOf) ? Date.parse(state.asOf) + DAY - 1 : Date.parse(state.asOf));
 const asOfLabel = () => (isDay(state.asOf) ? state.asOf : `${state.asOf.slice(0, 10)} ${new Date(state.asOf).toISOString().slice(11, 19)} UTC`);
 
-function setAsOf(day, { fromSlider = false } = {}) {
+function setAsOf(day, { fromSlider = false, stancesRead = null } = {}) {
   state.asOf = day;
   $('#asof-value').textContent = asOfLabel();
   $('#asof-slider').setAttribute('aria-valuetext', asOfLabel());
   $('#asof-date').value = dayOf(day);
   if (!fromSlider) $('#asof-slider').value = String(Math.max(0, dayIndex(day)));
   history.replaceState(null, '', momentUrl(state.knownAt));
-  return refresh();
+  return refresh(stancesRead);
 }
 
 // The page's address says the moment shown: asOf, knownAt when one was chosen, the evidence filter. The "link to this
@@ -639,9 +639,10 @@ const latest = (items, what) => (items.length <= LISTED ? items
 
 const superseded = (mine) => mine !== generation;
 
-async function refresh() {
+// stancesRead: the stances already asked for (the first render asks for them with the lists), or null.
+async function refresh(stancesRead = null) {
   const mine = ++generation;
-  const stances = await api(`/api/stances?${clockQuery()}`);
+  const stances = (await stancesRead) ?? await api(`/api/stances?${clockQuery()}`);
   if (superseded(mine)) return;
   state.stances = stances;
   renderMatrix();
@@ -784,9 +785,25 @@ async function start() {
     location.reload();
   });
   renderLegend();
+  const requested = new URL(location.href).searchParams;
+  // A link to a moment brings back its clocks and filter.
+  const knownAt = requested.get('knownAt');
+  if (knownAt && INSTANT.test(knownAt) && !Number.isNaN(Date.parse(knownAt))) {
+    state.knownAt = new Date(knownAt).toISOString();
+    $('#knownat').value = state.knownAt.slice(0, 19);
+  }
+  const evidence = requested.get('evidence');
+  if (evidence && [...$('#evidence-filter').options].some((o) => o.value === evidence)) {
+    state.evidence = evidence;
+    $('#evidence-filter').value = evidence;
+  }
+  const asked = requested.get('asOf');
+  const asOf = asked && (isDay(asked) || INSTANT.test(asked)) && !Number.isNaN(Date.parse(asked)) ? asked : null;
+  // The stances are asked for with the lists, not after them: without a date, as of now, which is the answer as of the
+  // last statedAt too (nothing is stated later). One round trip fewer before the first render.
+  const stancesRead = api(`/api/stances?${clockQuery(asOf)}`).catch(() => null);
   [state.parties, state.issues] = await Promise.all([api('/api/parties'), api('/api/issues'), loadBounds()]);
   fillEditor();
-  const requested = new URL(location.href).searchParams;
   const slider = $('#asof-slider');
   // A date or time chosen by hand ends the replay's step: nothing is outlined as changed.
   const chosen = (day, options) => { state.flash = new Set(); $('#replay-status').replaceChildren(); return setAsOf(day, options); };
@@ -809,27 +826,15 @@ async function start() {
   $('#replay-forward').addEventListener('click', () => { pause(); stepForward(); });
   $('#replay-play').addEventListener('click', play);
   document.addEventListener('keydown', replayKeys);
-  // A link to a moment brings back its clocks and filter.
-  const knownAt = requested.get('knownAt');
-  if (knownAt && INSTANT.test(knownAt) && !Number.isNaN(Date.parse(knownAt))) {
-    state.knownAt = new Date(knownAt).toISOString();
-    $('#knownat').value = state.knownAt.slice(0, 19);
-  }
-  const evidence = requested.get('evidence');
-  if (evidence && [...$('#evidence-filter').options].some((o) => o.value === evidence)) {
-    state.evidence = evidence;
-    $('#evidence-filter').value = evidence;
-  }
   $('#editor-key').addEventListener('change', (event) => {
     sessionStorage.setItem('editor-key', event.target.value.trim());
     if (state.selected) renderDetails();
     renderReviews();
   });
   $('#append-form').addEventListener('submit', append);
-  const asOf = requested.get('asOf');
   // The queue first: the page is ready (data-ready) only once both are drawn.
   await renderReviews();
-  await setAsOf(asOf && (isDay(asOf) || INSTANT.test(asOf)) && !Number.isNaN(Date.parse(asOf)) ? asOf : state.last);
+  await setAsOf(asOf ?? state.last, { stancesRead });
 }
 
 start().catch((error) => {
