@@ -16,8 +16,7 @@ namespace PositionLedger.Timeline;
 /// <summary>A change point of a party's stance: the statement that set it (score null: withdrawn).</summary>
 public sealed record SeriesPoint(string StatedAt, string Stance, int? Score, string StatementId, string Speaker, string Quote)
 {
-    /// <summary>StatedAt as an instant, for the gap line.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    /// <summary>StatedAt as the instant the stance rules order by (a statement stated on a date may carry its hour).</summary>
     public DateTimeOffset At { get; init; }
 }
 

@@ -304,7 +304,7 @@ function drawChart(container, series) {
   const issue = series.issue;
   const width = 760, height = 260, left = 44, right = 16, top = 14, bottom = 30;
   const [zoomFrom, zoomTo] = chart.zoom ?? [null, null];
-  const times = series.parties.flatMap((p) => p.points.map((i) => Date.parse(i.statedAt)));
+  const times = series.parties.flatMap((p) => p.points.map((i) => Date.parse(i.at)));
   const earliest = times.reduce((a, b) => Math.min(a, b), Date.parse(state.first));
   const latest = times.reduce((a, b) => Math.max(a, b), Date.parse(state.last));
   const start = zoomFrom ? Date.parse(zoomFrom) : earliest - DAY, end = zoomTo ? Date.parse(zoomTo) + DAY : latest + DAY;
@@ -338,15 +338,15 @@ function drawChart(container, series) {
     // A step line: each change point holds until the next; a withdrawal ends the line until a new stance.
     let d = '', open = false;
     for (const item of own) {
-      const px = x(Date.parse(item.statedAt));
+      const px = x(Date.parse(item.at));
       if (item.score === null) { if (open) d += ` H ${px}`; open = false; continue; }
       d += open ? ` H ${px} V ${y(item.score)}` : ` M ${px} ${y(item.score)}`;
       open = true;
     }
     if (open) d += ` H ${width - right}`;
     root.append(svg('path', { class: 'line', d: d.trim(), stroke: colour, 'data-testid': 'timeline-line', 'data-party': party.id }));
-    for (const item of own.filter((i) => i.score !== null && Date.parse(i.statedAt) >= start)) {
-      const point = svg('circle', { cx: x(Date.parse(item.statedAt)), cy: y(item.score), r: 5, fill: colour, tabindex: 0, 'data-testid': 'timeline-point' });
+    for (const item of own.filter((i) => i.score !== null && Date.parse(i.at) >= start)) {
+      const point = svg('circle', { cx: x(Date.parse(item.at)), cy: y(item.score), r: 5, fill: colour, tabindex: 0, 'data-testid': 'timeline-point' });
       const text = `${party.name}, ${item.statedAt}: ${item.stance} — ${item.speaker}: “${item.quote}”`;
       const title = svg('title');
       title.textContent = text;

@@ -71,7 +71,7 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
             var lines = series["parties"]!.AsArray().ToDictionary(s => (string)s!["party"]!, s =>
             {
                 ((bool)s!["downsampled"]!).ShouldBeFalse();
-                return s["points"]!.AsArray().Select(x => (At: Start((string)x!["statedAt"]!), Value: (int?)x["score"])).ToList();
+                return s["points"]!.AsArray().Select(x => (At: (DateTimeOffset)x!["at"]!, Value: (int?)x["score"])).ToList();
             });
             var gaps = series["gap"]!.AsArray().Select(g => (At: (DateTimeOffset)g!["at"]!, Value: (int?)g["gap"])).ToList();
             foreach (var point in convergence["points"]!.AsArray())
@@ -101,8 +101,6 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
     }
 
     private static string Render(IEnumerable<string> lines) => string.Join("\n", lines);
-
-    private static DateTimeOffset Start(string moment) => Instants.TryParse(moment, out var at, out _) ? at : throw new FormatException(moment);
 
     /// <summary>A step line's value at a moment: its last point at or before it (none before its first).</summary>
     private static int? HeldAt(List<(DateTimeOffset At, int? Value)> steps, DateTimeOffset at) =>
