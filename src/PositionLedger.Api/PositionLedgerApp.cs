@@ -111,7 +111,7 @@ public static class PositionLedgerApp
                 options.Events.MetadataConfig.UserNameEnabled = true;
                 options.Listeners.Add(new LedgerMetrics.CountAppends());
                 options.AddParties().AddIssues().AddSources().AddStatements().AddImports().AddRevisions().AddActivity().AddIdempotency()
-                    .AddEventLog().AddReviews();
+                    .AddReviews();
                 options.Storage.ExtendedSchemaObjects.Add(ReadReplica.DefineTable(options.DatabaseSchemaName));
                 // A transaction that reserved an event sequence and stays open holds the async projections
                 // back (it may still commit). PostgreSQL's idle_in_transaction_session_timeout (set by the

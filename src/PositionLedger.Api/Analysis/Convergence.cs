@@ -51,24 +51,11 @@ public sealed record IssueConvergence(string Issue, DateTimeOffset KnownAt, IRea
 /// </summary>
 public static class ConvergenceEndpoint
 {
-    // Each party's basis as of from (one probe of the basis index), then its statements in (from, to]: the walk
-    // covers the range asked about, not the issue's whole history, and reads the index alone (it carries the stance).
-    private const string Sql = """
+    // Each party's stance as of from, then its statements in (from, to].
+    private static readonly string Sql = $"""
         select p.party, k.stance, k.stated_at
         from unnest(@parties) as p(party)
-        cross join lateral (
-            (select x.stance, x.stated_at, x.statement_seq from {0} x
-             where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at <= @from
-               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-               and x.evidence_kind = any(@kinds)
-             order by x.stated_at desc, x.statement_seq desc
-             limit 1)
-            union all
-            (select x.stance, x.stated_at, x.statement_seq from {0} x
-             where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at > @from and x.stated_at <= @to
-               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-               and x.evidence_kind = any(@kinds))
-        ) k
+        cross join lateral {OwnStatementsWalk.Lateral("p.party", "@issue", "x.stance, x.stated_at, x.statement_seq", fromInRange: false)} k
         order by k.stated_at, k.statement_seq
         """;
 
@@ -112,14 +99,9 @@ public static class ConvergenceEndpoint
         NpgsqlDataSource db, RevisionTable table, string issue, string[] parties, AnalysisRange range, string[] kinds,
         CancellationToken ct, NpgsqlConnection? replica = null)
     {
-        await using var command = db.CommandOn(replica,
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        await using var command = OwnStatementsWalk.Command(db, table, Sql, range, kinds, replica);
         command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issue", issue);
-        command.Parameters.AddWithValue("from", (range.From ?? DateTimeOffset.MinValue).ToUniversalTime());
-        command.Parameters.AddWithValue("to", range.To.ToUniversalTime());
-        command.Parameters.AddWithValue("known_at", range.KnownAt.ToUniversalTime());
-        command.Parameters.AddWithValue("kinds", kinds);
         var statements = new List<(string Party, Stance Stance, DateTimeOffset StatedAt)>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {

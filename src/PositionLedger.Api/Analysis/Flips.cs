@@ -24,24 +24,12 @@ public sealed record PartyFlips(string Party, DateTimeOffset? From, DateTimeOffs
 /// </summary>
 public static class FlipsEndpoint
 {
-    // Per issue, the statements in [from, to] and the last one before from (the earlier half of the first pair): the
-    // walks cover the range asked about, not the party's whole history, and read the basis index alone.
-    private const string Sql = """
+    // Per issue, the statement before from (the earlier half of the first pair), then those in [from, to].
+    private static readonly string Sql = $"""
         select i.issue, k.statement_id, k.stance, k.stated_at, k.stated_on_date, k.statement_seq
         from unnest(@issues) as i(issue)
-        cross join lateral (
-            (select x.statement_id, x.stance, x.stated_at, x.stated_on_date, x.statement_seq from {0} x
-             where x.party = @party and x.issue = i.issue and x.claimed_by is null and x.stated_at < @from
-               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-               and x.evidence_kind = any(@kinds)
-             order by x.stated_at desc, x.statement_seq desc
-             limit 1)
-            union all
-            (select x.statement_id, x.stance, x.stated_at, x.stated_on_date, x.statement_seq from {0} x
-             where x.party = @party and x.issue = i.issue and x.claimed_by is null and x.stated_at >= @from and x.stated_at <= @to
-               and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-               and x.evidence_kind = any(@kinds))
-        ) k
+        cross join lateral {OwnStatementsWalk.Lateral("@party", "i.issue",
+            "x.statement_id, x.stance, x.stated_at, x.stated_on_date, x.statement_seq", fromInRange: true)} k
         order by i.issue, k.stated_at, k.statement_seq
         """;
 
@@ -84,14 +72,9 @@ public static class FlipsEndpoint
         NpgsqlDataSource db, RevisionTable table, string party, string[] issues, AnalysisRange range, string[] kinds,
         CancellationToken ct, NpgsqlConnection? replica = null)
     {
-        await using var command = db.CommandOn(replica,
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        await using var command = OwnStatementsWalk.Command(db, table, Sql, range, kinds, replica);
         command.Parameters.AddWithValue("party", party);
         command.Parameters.AddWithValue("issues", issues);
-        command.Parameters.AddWithValue("from", (range.From ?? DateTimeOffset.MinValue).ToUniversalTime());
-        command.Parameters.AddWithValue("to", range.To.ToUniversalTime());
-        command.Parameters.AddWithValue("known_at", range.KnownAt.ToUniversalTime());
-        command.Parameters.AddWithValue("kinds", kinds);
         var statements = new List<Row>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {

@@ -12,8 +12,8 @@ using Npgsql;
 namespace PositionLedger.EventLog;
 
 /// <summary>
-/// Follows the event log once per node for every live subscriber. PostgreSQL wakes it: each appending transaction sends
-/// a notification on <see cref="Channel"/> (delivered when it commits), and one connection per node listens. Polling stays
+/// Follows the event log once per node for every live subscriber. PostgreSQL wakes it: once appends commit, their node
+/// sends a notification on <see cref="Channel"/> (<see cref="AppendNotifier"/>), and one connection per node listens. Polling stays
 /// as the fallback (a lost listener, a notification missed while reconnecting). The hub reads new events once, waits at
 /// a sequence gap as <see cref="GapPatience"/> says (a lower sequence may still commit), and keeps the latest events in
 /// a window from which every subscriber takes what it has not sent yet; one further behind catches up from the database.
@@ -28,7 +28,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
     /// <summary>Off where LISTEN cannot work (a transaction-pooling proxy in front of PostgreSQL): polling alone.</summary>
     public const string ListenSetting = "Live:Listen";
 
-    /// <summary>The notification an appending transaction sends; PostgreSQL folds repeats within a transaction.</summary>
+    /// <summary>The notification <see cref="AppendNotifier"/> sends.</summary>
     public const string NotifySql = $"select pg_notify('{Channel}', '')";
 
     /// <summary>
@@ -226,16 +226,6 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
                 try { await Task.Delay(TimeSpan.FromSeconds(1), clock, ct); }
                 catch (OperationCanceledException) { return; }
             }
-        }
-    }
-
-    /// <summary>Sends the notification in every transaction that appends events, so that it is delivered when they commit.</summary>
-    public sealed class NotifyOnAppend : DocumentSessionListenerBase
-    {
-        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
-        {
-            if (session.PendingChanges.Streams().Any()) session.QueueSqlCommand(NotifySql);
-            return Task.CompletedTask;
         }
     }
 }

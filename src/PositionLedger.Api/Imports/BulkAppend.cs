@@ -21,7 +21,7 @@ namespace PositionLedger.Imports;
 /// </para>
 /// </summary>
 public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, RevisionTable revisions, StoredEventRevisions rows,
-    BulkAppend.PendingTable pending)
+    BulkAppend.PendingTable pending, EventLog.AppendNotifier notifier)
 {
     public sealed record PendingTable(string QualifiedName);
 
@@ -64,9 +64,9 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
             await ProjectAsync(tx, "seq_id = any(@sequences)", "sequences",
                 streams.SelectMany(s => s.Events).Select(e => e.Sequence).ToArray(), CancellationToken.None);
             await ExecuteAsync(connection, $"delete from {pending.QualifiedName} where batch = $1", CancellationToken.None, batch);
-            // The bulk appender's own commit sent no notification: this one wakes the live feeds (they poll otherwise).
-            await ExecuteAsync(connection, EventLog.LiveEventHub.NotifySql, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
+            // The bulk appender's session sent no wake-up of its own.
+            notifier.Wake();
         }
         finally
         {

@@ -18,7 +18,8 @@ namespace PositionLedger.Infrastructure;
 /// failed, nothing of it remains and the repeat runs.
 /// </para>
 /// </summary>
-public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, IdempotencyTable table, IProblemDetailsService problems)
+public sealed class Idempotency(
+    RequestDelegate next, NpgsqlDataSource db, IdempotencyTable table, IProblemDetailsService problems, EventLog.AppendNotifier notifier)
 {
     public const string Header = "Idempotency-Key";
     public const int MaxKeyLength = 200;
@@ -176,6 +177,8 @@ public sealed class Idempotency(RequestDelegate next, NpgsqlDataSource db, Idemp
                     },
                 };
                 await remember.ExecuteNonQueryAsync(CancellationToken.None);
+                // What the request appended is committed only now: the live feeds may read it.
+                notifier.Wake();
             }
         }
         finally

@@ -51,19 +51,8 @@ public static class IssueSeriesEndpoint
         with walked as (
             select p.party, k.statement_id, k.version, k.stance, k.stated_at, k.stated_on_date, k.statement_seq
             from unnest(@parties) as p(party)
-            cross join lateral (
-                (select x.statement_id, x.version, x.stance, x.stated_at, x.stated_on_date, x.statement_seq from {0} x
-                 where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at <= @from
-                   and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-                   and x.evidence_kind = any(@kinds)
-                 order by x.stated_at desc, x.statement_seq desc
-                 limit 1)
-                union all
-                (select x.statement_id, x.version, x.stance, x.stated_at, x.stated_on_date, x.statement_seq from {0} x
-                 where x.party = p.party and x.issue = @issue and x.claimed_by is null and x.stated_at > @from and x.stated_at <= @to
-                   and x.recorded_from <= @known_at and (x.recorded_to is null or x.recorded_to > @known_at)
-                   and x.evidence_kind = any(@kinds))
-            ) k
+            cross join lateral {{OwnStatementsWalk.Lateral("p.party", "@issue",
+                "x.statement_id, x.version, x.stance, x.stated_at, x.stated_on_date, x.statement_seq", fromInRange: false)}} k
         ), moments as (
             select distinct on (party, stated_at) * from walked order by party, stated_at, statement_seq desc
         ), changes as (
@@ -138,13 +127,9 @@ public static class IssueSeriesEndpoint
         NpgsqlDataSource db, RevisionTable table, string issue, string[] parties, AnalysisRange range, string[] kinds, int points,
         CancellationToken ct, NpgsqlConnection? replica = null)
     {
-        await using var command = db.CommandOn(replica, string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        await using var command = OwnStatementsWalk.Command(db, table, Sql, range, kinds, replica);
         command.Parameters.AddWithValue("parties", parties);
         command.Parameters.AddWithValue("issue", issue);
-        command.Parameters.AddWithValue("from", (range.From ?? DateTimeOffset.MinValue).ToUniversalTime());
-        command.Parameters.AddWithValue("to", range.To.ToUniversalTime());
-        command.Parameters.AddWithValue("known_at", range.KnownAt.ToUniversalTime());
-        command.Parameters.AddWithValue("kinds", kinds);
         command.Parameters.AddWithValue("points", (long)points);
         command.Parameters.AddWithValue("buckets", points / 4);
         var series = new List<PartySeries>();

@@ -47,6 +47,34 @@ public sealed class when_following_the_live_feed(NotifiedApp app) : IClassFixtur
     }
 
     [Fact]
+    public async Task an_append_under_an_idempotency_key_and_an_import_wake_the_feed_once_committed()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await using var feed = await LiveFeed.OpenAsync(app.Client, null, cancel.Token);
+
+        // The keyed append commits in the request's own transaction, after its session has saved.
+        using var keyed = new HttpRequestMessage(HttpMethod.Post, "/api/statements")
+        {
+            Content = JsonContent.Create(new
+            {
+                party = "russia", issue = "ceasefire", stance = "opposes", statedAt = "2025-03-12", speaker = "Yuri Ushakov",
+                quote = "A temporary truce.", source = new { outlet = "TASS" },
+            }),
+        };
+        keyed.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        (await app.Client.SendAsync(keyed, cancel.Token)).EnsureSuccessStatusCode();
+        var started = DateTimeOffset.UtcNow;
+        (await feed.NextAsync(cancel.Token)).Event.ShouldBe("position_stated");
+
+        var line = """{"party":"russia","issue":"ceasefire","stance":"rejects","speaker":"S","quote":"Q","statedAt":"2025-03-13","source":{"outlet":"A"}}""";
+        (await app.Client.PostAsync("/api/imports", new StringContent(line, System.Text.Encoding.UTF8, "application/x-ndjson"), cancel.Token))
+            .EnsureSuccessStatusCode();
+        (await feed.NextAsync(cancel.Token)).Event.ShouldBe("position_stated");
+
+        (DateTimeOffset.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(5), "the poll is a minute away: notifications woke the feed");
+    }
+
+    [Fact]
     public async Task a_subscriber_behind_the_window_catches_up_from_the_log_in_order_then_follows_live()
     {
         var before = await LastSequenceAsync();
