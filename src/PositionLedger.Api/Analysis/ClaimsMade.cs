@@ -73,7 +73,7 @@ public static class ClaimsMadeEndpoint
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyClaimsMade>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
@@ -85,7 +85,7 @@ public static class ClaimsMadeEndpoint
         if (await session.LoadAsync<Party>(party, ct) is null)
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
-        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, ct);
         var claims = await ReadAsync(db.Value, table, party, clocks, kinds, ct, connection);
         var totals = new ClaimTotals(claims.Count,
             claims.Count(c => c.Resolution == ClaimResolutions.BorneOut),

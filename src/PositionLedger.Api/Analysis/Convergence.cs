@@ -77,7 +77,7 @@ public static class ConvergenceEndpoint
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<IssueConvergence>, ProblemHttpResult>> Get(
         string issue, string? from, string? to, string? knownAt, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: false, out var problem);
@@ -90,7 +90,7 @@ public static class ConvergenceEndpoint
             return TypedResults.Problem(Problems.NotFound($"No issue '{issue}' is registered."));
 
         var parties = await session.Query<Party>().Select(p => p.Id).ToListAsync(ct);
-        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, ct);
         var points = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, ct, connection);
         return TypedResults.Ok(new IssueConvergence(issue, range.KnownAt, points));
     }

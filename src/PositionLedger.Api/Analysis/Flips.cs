@@ -50,7 +50,7 @@ public static class FlipsEndpoint
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyFlips>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: true, out var problem);
@@ -63,7 +63,7 @@ public static class FlipsEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, ct);
         var flips = await ReadAsync(db.Value, table, party, [.. issues], range, kinds, ct, connection);
         return TypedResults.Ok(new PartyFlips(party, range.From, range.To, range.KnownAt, flips));
     }

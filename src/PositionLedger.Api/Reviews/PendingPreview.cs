@@ -23,7 +23,7 @@ public sealed class PendingViewAttribute() : OneOfParameterAttribute(PendingPrev
 /// statement) is left out, as its approval would be.
 /// </para>
 /// </summary>
-public sealed class PendingPreview(IDocumentStore store, StanceDataSource db, RevisionTable table, TimeProvider clock)
+public sealed class PendingPreview(IDocumentStore store, StanceDataSource db, RevisionTable table, ReadReplica replica, TimeProvider clock)
 {
     public const string Parameter = "view";
     public const string Published = "published", Pending = "pending";
@@ -59,8 +59,7 @@ public sealed class PendingPreview(IDocumentStore store, StanceDataSource db, Re
     /// The connection a read of the ledger runs on: the preview's when asked for; else a replica's that holds knownAt;
     /// else none, and the read takes one from the pool.
     /// </summary>
-    public async Task<NpgsqlConnection?> OpenForAsync(
-        HttpContext context, bool preview, DateTimeOffset knownAt, ReadReplica replica, CancellationToken ct) =>
+    public async Task<NpgsqlConnection?> OpenForAsync(HttpContext context, bool preview, DateTimeOffset knownAt, CancellationToken ct) =>
         preview ? await OpenAsync(context, knownAt, ct) : await replica.OpenForAsync(context, knownAt, ct);
 
     /// <summary>
@@ -104,13 +103,18 @@ public sealed class PendingPreview(IDocumentStore store, StanceDataSource db, Re
         {
             sequence = (long)(await last.ExecuteScalarAsync(ct))!;
         }
+        // Every touched statement as it stands, in one round trip.
+        var batch = session.CreateBatchQuery();
+        var fetched = pending.Select(p => p.Change.StatementId).Distinct()
+            .ToDictionary(id => id, id => batch.Events.FetchLatest<Statement>(id.ToString()));
+        await batch.Execute(ct);
         var statements = new Dictionary<Guid, (long Version, bool Retracted)?>();
         foreach (var proposal in pending)
         {
             var change = proposal.Change;
             if (!statements.TryGetValue(change.StatementId, out var state))
             {
-                var current = await session.Events.AggregateStreamAsync<Statement>(change.StatementId.ToString(), token: ct);
+                var current = await fetched[change.StatementId];
                 state = current is null ? null : (current.Version, current.Retracted);
             }
             if (ReviewRules.CheckCurrent(change, state?.Version, state?.Retracted ?? false).IsProblem()) continue;

@@ -58,7 +58,7 @@ public static class ExportStancesEndpoint
         Value = ParameterValue.DateOrInstant)]
     [Microsoft.AspNetCore.Mvc.ProducesResponseType<string>(StatusCodes.Status200OK, "text/csv")]
     public static async Task<IResult> Get(
-        string? asOf, string? knownAt, string? evidence, string? view, IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews,
+        string? asOf, string? knownAt, string? evidence, string? view, IQuerySession session, StanceDataSource db, PendingPreview previews,
         HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
@@ -70,7 +70,7 @@ public static class ExportStancesEndpoint
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, ct);
         var stances = await StanceQueries.StancesAsync(
             db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, connection);
         var rows = parties.SelectMany(party => (stances.GetValueOrDefault(party) ?? []).Select(s => new Row(

@@ -31,7 +31,7 @@ public static class GetChangesEndpoint
     [Parameter("knownAt", "Record time for both moments; default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<List<StanceChange>>, ProblemHttpResult>> Get(
         string party, string? from, string? to, string? knownAt, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
         CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -52,7 +52,7 @@ public static class GetChangesEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = (await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct)).ToArray();
-        await using var connection = await previews.OpenForAsync(context, preview, after.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, after.KnownAt, ct);
         var then = (await StanceQueries.StancesAsync(db, table, [party], issues, before.AsOf, before.KnownAt, ct, kinds, connection))
             .GetValueOrDefault(party) ?? [];
         var now = (await StanceQueries.StancesAsync(db, table, [party], issues, after.AsOf, after.KnownAt, ct, kinds, connection))

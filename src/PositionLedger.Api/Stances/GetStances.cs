@@ -35,7 +35,7 @@ public static class GetPartyStanceEndpoint
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<PartyStance>, ProblemHttpResult>> Get(
         string party, string? asOf, string? knownAt, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
         CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
@@ -48,7 +48,7 @@ public static class GetPartyStanceEndpoint
             return TypedResults.Problem(Problems.NotFound($"No party '{party}' is registered."));
 
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, ct);
         var stances = await StanceQueries.StancesAsync(db, table, [party], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, connection);
         return TypedResults.Ok(new PartyStance(party, clocks.AsOf, clocks.KnownAt, stances.GetValueOrDefault(party) ?? []));
     }
@@ -68,7 +68,7 @@ public static class GetStancesEndpoint
         + "end of that UTC day. Default: now.", Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<AllStances>, ProblemHttpResult>> Get(
         string? asOf, string? knownAt, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table, TimeProvider clock,
         CancellationToken ct)
     {
         var problem = Clocks.TryRead(asOf, knownAt, clock, out var clocks);
@@ -80,7 +80,7 @@ public static class GetStancesEndpoint
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         var issues = await session.Query<Issue>().Select(i => i.Id).ToListAsync(ct);
-        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, clocks.KnownAt, ct);
         var stances = await StanceQueries.StancesAsync(
             db, table, [.. parties], [.. issues], clocks.AsOf, clocks.KnownAt, ct, kinds, connection);
         return TypedResults.Ok(new AllStances(clocks.AsOf, clocks.KnownAt,

@@ -51,7 +51,7 @@ public static class GetTimelineEndpoint
     [Parameter("after", "The next value of the previous page.")]
     public static async Task<Results<Ok<TimelinePage>, ProblemHttpResult>> Get(
         string? party, string? issue, string? from, string? to, string? knownAt, string? limit, string? after, string? evidence,
-        string? order, string? view, PendingPreview previews, NpgsqlDataSource db, ReadReplica replica, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
+        string? order, string? view, PendingPreview previews, NpgsqlDataSource db, HttpContext context, RevisionTable table, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         DateTimeOffset? fromValue = null, toValue = null;
@@ -82,7 +82,7 @@ public static class GetTimelineEndpoint
         if (cursor is not null) knownAtValue = cursor.KnownAt;
 
         var filter = new TimelineFilter(party, issue, fromValue, toValue, kinds, cursor?.NewestFirst ?? order == NewestFirst);
-        await using var connection = await previews.OpenForAsync(context, preview, knownAtValue, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, knownAtValue, ct);
         return TypedResults.Ok(await PageAsync(db, table, filter, knownAtValue, cursor?.Position, size, ct, connection));
     }
 

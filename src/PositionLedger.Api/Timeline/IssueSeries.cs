@@ -102,7 +102,7 @@ public static class IssueSeriesEndpoint
         Value = ParameterValue.DateOrInstant)]
     public static async Task<Results<Ok<IssueSeries>, ProblemHttpResult>> Get(
         string issue, string? from, string? to, string? knownAt, string? points, string? evidence, string? view,
-        IQuerySession session, StanceDataSource db, ReadReplica replica, PendingPreview previews, HttpContext context, RevisionTable table,
+        IQuerySession session, StanceDataSource db, PendingPreview previews, HttpContext context, RevisionTable table,
         TimeProvider clock, CancellationToken ct)
     {
         var range = AnalysisRange.TryRead(from, to, knownAt, clock, fromIsStartOfDay: false, out var problem);
@@ -118,7 +118,7 @@ public static class IssueSeriesEndpoint
             return TypedResults.Problem(Problems.NotFound($"No issue '{issue}' is registered."));
 
         var parties = await session.Query<Party>().OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
-        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, replica, ct);
+        await using var connection = await previews.OpenForAsync(context, preview, range.KnownAt, ct);
         var series = await ReadAsync(db.Value, table, issue, [.. parties], range, kinds, budget, ct, connection);
         return TypedResults.Ok(new IssueSeries(issue, range.From, range.To, range.KnownAt, budget, series, GapOf(series, range.From)));
     }

@@ -17,7 +17,6 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class GET_api_issues_issue_convergence : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly PositionLedger.Infrastructure.ReadReplica _readReplica;
         private readonly PositionLedger.Infrastructure.StanceDataSource _stanceDataSource;
         private readonly PositionLedger.Reviews.PendingPreview _pendingPreview;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
@@ -25,10 +24,9 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_issues_issue_convergence(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Reviews.PendingPreview pendingPreview, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_issues_issue_convergence(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, PositionLedger.Infrastructure.StanceDataSource stanceDataSource, PositionLedger.Reviews.PendingPreview pendingPreview, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _readReplica = readReplica;
             _stanceDataSource = stanceDataSource;
             _pendingPreview = pendingPreview;
             _revisionTable = revisionTable;
@@ -57,7 +55,7 @@ namespace Internal.Generated.WolverineHandlers
             var view = httpContext.Request.Query["view"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfIssueConvergenceAndProblemHttpResult = await PositionLedger.Analysis.ConvergenceEndpoint.Get(issue, from, to, knownAt, evidence, view, ((Marten.IQuerySession)documentSession), _stanceDataSource, _readReplica, _pendingPreview, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfIssueConvergenceAndProblemHttpResult = await PositionLedger.Analysis.ConvergenceEndpoint.Get(issue, from, to, knownAt, evidence, view, ((Marten.IQuerySession)documentSession), _stanceDataSource, _pendingPreview, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfIssueConvergenceAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

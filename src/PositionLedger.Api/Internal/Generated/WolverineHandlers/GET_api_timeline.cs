@@ -2,7 +2,6 @@
 #pragma warning disable
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
-using PositionLedger.Infrastructure;
 using PositionLedger.Reviews;
 using PositionLedger.Revisions;
 using System;
@@ -17,16 +16,14 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
-        private readonly PositionLedger.Infrastructure.ReadReplica _readReplica;
         private readonly PositionLedger.Reviews.PendingPreview _pendingPreview;
         private readonly PositionLedger.Revisions.RevisionTable _revisionTable;
         private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Infrastructure.ReadReplica readReplica, PositionLedger.Reviews.PendingPreview pendingPreview, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_api_timeline(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, PositionLedger.Reviews.PendingPreview pendingPreview, PositionLedger.Revisions.RevisionTable revisionTable, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
-            _readReplica = readReplica;
             _pendingPreview = pendingPreview;
             _revisionTable = revisionTable;
             _timeProvider = timeProvider;
@@ -47,7 +44,7 @@ namespace Internal.Generated.WolverineHandlers
             var view = httpContext.Request.Query["view"];
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, order, view, _pendingPreview, _npgsqlDataSource, _readReplica, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfTimelinePageAndProblemHttpResult = await PositionLedger.Timeline.GetTimelineEndpoint.Get(party, issue, from, to, knownAt, limit, after, evidence, order, view, _pendingPreview, _npgsqlDataSource, httpContext, _revisionTable, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfOkOfTimelinePageAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
