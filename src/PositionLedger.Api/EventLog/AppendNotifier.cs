@@ -30,33 +30,39 @@ public sealed class AppendNotifier(NpgsqlDataSource db, TimeProvider clock, ILog
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (await _pending.Reader.WaitToReadAsync(stoppingToken))
             {
-                await using var connection = await db.OpenConnectionAsync(stoppingToken);
-                // A wake-up needs no durability: its commit must not wait for a WAL flush.
-                await using var command = new NpgsqlCommand("set synchronous_commit = off", connection);
-                await command.ExecuteNonQueryAsync(stoppingToken);
-                command.CommandText = LiveEventHub.NotifySql;
-                while (await _pending.Reader.WaitToReadAsync(stoppingToken))
+                _pending.Reader.TryRead(out _);
+                try
                 {
-                    _pending.Reader.TryRead(out _);
-                    await command.ExecuteNonQueryAsync(stoppingToken);
-                    await Task.Delay(Spacing, clock, stoppingToken);
+                    await NotifyAsync(stoppingToken);
                 }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Could not notify the live feeds of an append; they poll until the next notification");
-                try { await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken); }
-                catch (OperationCanceledException) { return; }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Could not notify the live feeds of an append; they poll until the next notification");
+                }
+                await Task.Delay(Spacing, clock, stoppingToken);
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One notification on a pooled connection (no connection is held between them). A wake-up needs no durability:
+    /// its commit does not wait for a WAL flush.
+    /// </summary>
+    private async Task NotifyAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { new("begin"), new("set local synchronous_commit = off"), new(LiveEventHub.NotifySql), new("commit") },
+        };
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Wakes the notifier after every session that appended events commits.</summary>
