@@ -11,9 +11,17 @@ public static class TestDatabase
 {
     public const string Variable = "POSITIONLEDGER_TEST_CONNECTION";
 
-    private static readonly Lazy<Task<string>> Connection = new(StartAsync);
+    private static readonly Lazy<Task<string>> Connection = new(async () => WithShortIdleLifetime(await StartAsync()));
 
     public static Task<string> ConnectionStringAsync() => Connection.Value;
+
+    /// <summary>
+    /// The suite starts dozens of apps, each with several pools: an idle connection is closed after a few seconds, not
+    /// Npgsql's five minutes, so that the open connections stay well under the server's max_connections.
+    /// </summary>
+    private static string WithShortIdleLifetime(string connectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ConnectionIdleLifetime = 3, ConnectionPruningInterval = 1 }
+            .ConnectionString;
 
     private static async Task<string> StartAsync()
     {
