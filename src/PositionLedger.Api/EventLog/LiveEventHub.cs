@@ -55,6 +55,7 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
     private readonly Lock _gate = new();
     private readonly List<Passed> _window = [];
     private long _last;
+    private int _followers;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _read = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -77,6 +78,15 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
         }
         lock (_gate) return _last;
     }
+
+    /// <summary>A subscriber starts following; the hub catches up at once (it may have let notifications pass while none did).</summary>
+    public void Joined()
+    {
+        Interlocked.Increment(ref _followers);
+        _wakeups.Writer.TryWrite(true);
+    }
+
+    public void Left() => Interlocked.Decrement(ref _followers);
 
     public Slice After(long sent)
     {
@@ -207,7 +217,12 @@ public sealed class LiveEventHub(IDocumentStore store, NpgsqlDataSource db, Time
             try
             {
                 await using var connection = await db.OpenConnectionAsync(ct);
-                connection.Notification += (_, _) => _wakeups.Writer.TryWrite(true);
+                // With no one following on this node, a notification is let pass and the hub reads at its poll: under a
+                // steady stream of appends, a read per notification would cost the writers for nothing.
+                connection.Notification += (_, _) =>
+                {
+                    if (Volatile.Read(ref _followers) > 0) _wakeups.Writer.TryWrite(true);
+                };
                 await using (var listen = new NpgsqlCommand($"listen {Channel}", connection))
                     await listen.ExecuteNonQueryAsync(ct);
                 Listening = true;

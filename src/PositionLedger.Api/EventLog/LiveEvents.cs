@@ -40,6 +40,7 @@ public static class LiveEventsEndpoint
         IDocumentStore store, LiveEventHub hub, long sent, [EnumeratorCancellation] CancellationToken ct)
     {
         LedgerMetrics.SubscriberJoined();
+        hub.Joined();
         try
         {
             // Sent at once, so the client has the response (and knows where the feed starts) before any event.
@@ -74,6 +75,7 @@ public static class LiveEventsEndpoint
         }
         finally
         {
+            hub.Left();
             LedgerMetrics.SubscriberLeft();
         }
     }
