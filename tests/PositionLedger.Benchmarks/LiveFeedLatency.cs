@@ -10,7 +10,9 @@ namespace PositionLedger.Benchmarks;
 /// </summary>
 internal static class LiveFeedLatency
 {
-    public sealed record Outcome(Percentiles Latency, long Deliveries, int Subscribers, int Complete);
+    /// <param name="FirstReceipt">Per event, the earliest subscriber's latency: where the feed's own delay ends and the
+    /// fan-out to a thousand readers (on the same cores) begins.</param>
+    public sealed record Outcome(Percentiles Latency, long Deliveries, int Subscribers, int Complete, Percentiles FirstReceipt);
 
     public static async Task<Outcome> MeasureAsync(Uri address, int subscribers, int appends, Func<int, Task> append)
     {
@@ -62,7 +64,9 @@ internal static class LiveFeedLatency
         await stop.CancelAsync();
         await Task.WhenAll(readers);
         var all = latencies.SelectMany(l => l).ToList();
-        return new Outcome(Percentiles.Of(all), all.Count, subscribers, latencies.Count(l => l.Count == appends));
+        var complete = latencies.Where(l => l.Count == appends).ToList();
+        var first = Enumerable.Range(0, appends).Select(n => complete.Count > 0 ? complete.Min(l => l[n]) : double.NaN).ToList();
+        return new Outcome(Percentiles.Of(all), all.Count, subscribers, complete.Count, Percentiles.Of(first));
     }
 
     private static DateTimeOffset RecordedAt(string dataLine)

@@ -292,7 +292,8 @@ if (Runs("B9"))
             var (paused, fullCollections) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
             notified = await LiveFeedLatency.MeasureAsync(app.Address, LiveSubscribers, LiveAppends, AppendsThrough(writer, writes));
             notes.Add($"B9: while it measured, the bench's own garbage collections paused it {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:N0} ms "
-                + $"({GC.CollectionCount(2) - fullCollections} full collections; its heap {GC.GetTotalMemory(false) / (1024 * 1024):N0} MiB).");
+                + $"({GC.CollectionCount(2) - fullCollections} full collections; its heap {GC.GetTotalMemory(false) / (1024 * 1024):N0} MiB); "
+                + $"per event, the first subscriber's p50/p95/p99 {notified.FirstReceipt.P50:N1}/{notified.FirstReceipt.P95:N1}/{notified.FirstReceipt.P99:N1} ms.");
         }
         // The baseline: the same feed with the listener off, woken only by its 250 ms poll.
         await app.DisposeAsync();
