@@ -7,8 +7,8 @@ namespace PositionLedger.EventLog;
 
 /// <summary>
 /// Wakes the live feed of every node once appends have committed: a notification on <see cref="LiveEventHub.Channel"/>,
-/// sent after the commit on a connection of its own with asynchronous commit, at most one per <see cref="Spacing"/> with
-/// the repeats that arrive meanwhile folded into it. Sent inside the appending transaction instead, it would take
+/// sent after the commit in a transaction of its own with asynchronous commit, at most one per <see cref="Spacing"/>
+/// with the repeats that arrive meanwhile folded into it. Sent inside the appending transaction instead, it would take
 /// PostgreSQL's notify lock, which is held until the commit is flushed, and so serialise every appending commit (B1 at
 /// 100,000 statements: 0.40-0.46 x bare appends, against 0.62-0.64 x with no notification; docs/benchmarks.md). A
 /// notification lost in a crash costs only latency: the feed also polls.
