@@ -23,11 +23,24 @@ public sealed record PartyClaimsMade(
 
 /// <summary>
 /// Rule 6 of docs/design.md: every claim a party made about another, and whether the other's own next statement
-/// bore it out. One walk of the party's claims (its own index), and per claim two short index-only walks of the basis
-/// index (it carries the stance).
+/// bore it out. Unfiltered, one index-only walk of the party's rows in the resolved claims (<see cref="ResolvedClaims"/>);
+/// with an evidence filter, which may pass over a claim's resolver, one walk of the party's claims and per claim two short
+/// index-only walks of the basis index (it carries the stance).
 /// </summary>
 public static class ClaimsMadeEndpoint
 {
+    // Each claim's resolver as the ledger knew it at knownAt; it resolves the claim when it was stated by asOf.
+    private const string ResolvedSql = """
+        select c.claim_id, c.party, c.issue, c.stance, c.stated_at, c.stated_on_date, c.speaker, c.claimed_by,
+               c.claimed_by_speaker, c.evidence_kind,
+               case when c.resolver_stated_at <= @as_of then c.resolver_id end as resolved_by,
+               case when c.resolver_stated_at <= @as_of then c.resolver_stance end as resolved_stance
+        from {1} c
+        where c.claimed_by = @party and c.stated_at <= @as_of
+          and c.recorded_from <= @known_at and (c.recorded_to is null or c.recorded_to > @known_at)
+        order by c.stated_at, c.statement_seq
+        """;
+
     // The resolver of a claim about P on I at t: P's own effective statement on I with the smallest statedAt after t
     // (and at or before asOf); among equals, the one first recorded later (rule 2's tie).
     private const string Sql = """
@@ -98,12 +111,13 @@ public static class ClaimsMadeEndpoint
         NpgsqlDataSource db, RevisionTable table, string party, Clocks clocks, string[] kinds, CancellationToken ct,
         NpgsqlConnection? replica = null)
     {
-        await using var command = db.CommandOn(replica,
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, Sql, table.QualifiedName));
+        var filtered = EvidenceKinds.All.Except(kinds).Any();
+        await using var command = db.CommandOn(replica, string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            filtered ? Sql : ResolvedSql, table.QualifiedName, table.ResolvedClaims));
         command.Parameters.AddWithValue("party", party);
         command.Parameters.AddWithValue("as_of", clocks.AsOf.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", clocks.KnownAt.ToUniversalTime());
-        command.Parameters.AddWithValue("kinds", kinds);
+        if (filtered) command.Parameters.AddWithValue("kinds", kinds);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var claims = new List<ClaimMade>();
         while (await reader.ReadAsync(ct))

@@ -16,6 +16,9 @@ public sealed class BatchedSql(string sql)
 {
     private readonly string[] _fragments = sql.TrimEnd().TrimEnd(';').Split('?');
 
+    /// <summary>The SQL with Npgsql's positional placeholders ($1, $2, ...), to run on a connection of one's own.</summary>
+    public string Sql => string.Concat(_fragments.Select((f, i) => i == 0 ? f : $"${i}{f}"));
+
     /// <summary>Queues the SQL with one value per placeholder, in order.</summary>
     public void QueueIn(IDocumentOperations operations, params object?[] values)
     {

@@ -28,7 +28,7 @@ public sealed class PendingPreview(IDocumentStore store, StanceDataSource db, Re
     public const string Parameter = "view";
     public const string Published = "published", Pending = "pending";
 
-    private readonly StatementRevisionsProjection _revisions = new(table.QualifiedName);
+    private readonly StatementRevisionsProjection _revisions = new(table.QualifiedName, table.ResolvedClaims);
     private readonly string _events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
     /// <summary>Reads <c>view</c>: published (the default) or pending, which needs an editor or verifier key.</summary>

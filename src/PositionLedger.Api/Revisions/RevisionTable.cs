@@ -1,4 +1,4 @@
 namespace PositionLedger.Revisions;
 
-/// <summary>The qualified name of the bitemporal revision table, for the queries that read it.</summary>
-public sealed record RevisionTable(string QualifiedName);
+/// <summary>The qualified names of the bitemporal revision table and of its claim resolutions, for the queries that read them.</summary>
+public sealed record RevisionTable(string QualifiedName, string ResolvedClaims);

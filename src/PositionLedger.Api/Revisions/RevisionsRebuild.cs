@@ -51,9 +51,13 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
         var schema = live[..live.IndexOf('.', StringComparison.Ordinal)];
         var name = live[(schema.Length + 1)..];
         var shadow = $"{schema}.{name}_rebuild";
+        var liveClaims = table.ResolvedClaims;
+        var claimsName = liveClaims[(schema.Length + 1)..];
+        var claimsShadow = $"{schema}.{claimsName}_rebuild";
         var events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
         await ExecuteAsync($"drop table if exists {shadow}; create table {shadow} (like {live} including defaults)", ct);
+        await ExecuteAsync($"drop table if exists {claimsShadow}; create table {claimsShadow} (like {liveClaims} including defaults)", ct);
 
         // One snapshot for the whole read, shared by the writers: its last sequence and the sequences it
         // could not see (transactions still open then), which are caught up at the swap if they committed since.
@@ -87,12 +91,15 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
             (phases[phase], phaseStart) = (now - phaseStart, now);
         }
         Ended("rows");
+        await ResolvedClaimsSweep.WriteAsync(db, shadow, claimsShadow, ct);
+        Ended("claims");
 
-        await BuildIndexesAsync(live, shadow, ct);
+        await BuildIndexesAsync([(live, shadow), (liveClaims, claimsShadow)], ct);
         Ended("indexes");
         await ExecuteAsync($"vacuum (analyze) {shadow}", ct);
+        await ExecuteAsync($"vacuum (analyze) {claimsShadow}", ct);
         Ended("vacuum");
-        var caughtUp = await SwapAsync(live, shadow, name, last, unseen, ct);
+        var caughtUp = await SwapAsync([(live, shadow, name), (liveClaims, claimsShadow, claimsName)], last, unseen, ct);
         Ended("swap");
         return new Report(last, revisions, caughtUp, clock.Elapsed, phases);
     }
@@ -115,26 +122,29 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
     }
 
     /// <summary>
-    /// The live table's own indexes and primary key (as the schema migration made them), on the new table under
+    /// Each live table's own indexes and primary key (as the schema migration made them), on its new table under
     /// temporary names.
     /// </summary>
-    private async Task BuildIndexesAsync(string live, string shadow, CancellationToken ct)
+    private async Task BuildIndexesAsync(IReadOnlyList<(string Live, string Shadow)> tables, CancellationToken ct)
     {
         var statements = new List<string>();
-        await using (var command = db.CreateCommand(
-            """
-            select format('alter table %s add constraint %I %s', $2, conname || '_rebuild', pg_get_constraintdef(oid))
-            from pg_constraint where conrelid = $1::regclass and contype = 'p'
-            union all
-            select regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX (\S+) ON \S+ ', 'CREATE \1INDEX \2_rebuild ON ' || $2 || ' ')
-            from pg_index i
-            where i.indrelid = $1::regclass and not i.indisprimary
-            """))
+        foreach (var (live, shadow) in tables)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = live });
-            command.Parameters.Add(new NpgsqlParameter { Value = shadow });
-            await using var rows = await command.ExecuteReaderAsync(ct);
-            while (await rows.ReadAsync(ct)) statements.Add(rows.GetString(0));
+            await using (var command = db.CreateCommand(
+                """
+                select format('alter table %s add constraint %I %s', $2, conname || '_rebuild', pg_get_constraintdef(oid))
+                from pg_constraint where conrelid = $1::regclass and contype = 'p'
+                union all
+                select regexp_replace(pg_get_indexdef(i.indexrelid), '^CREATE (UNIQUE )?INDEX (\S+) ON \S+ ', 'CREATE \1INDEX \2_rebuild ON ' || $2 || ' ')
+                from pg_index i
+                where i.indrelid = $1::regclass and not i.indisprimary
+                """))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = live });
+                command.Parameters.Add(new NpgsqlParameter { Value = shadow });
+                await using var rows = await command.ExecuteReaderAsync(ct);
+                while (await rows.ReadAsync(ct)) statements.Add(rows.GetString(0));
+            }
         }
         // Two at a time, the slowest (the full-text GIN index) first: PostgreSQL builds each on one core.
         var queue = new Queue<string>(statements.OrderByDescending(s => s.Contains("USING gin", StringComparison.OrdinalIgnoreCase)));
@@ -156,14 +166,14 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
 
     /// <summary>
     /// Under a lock that stops appends (not reads): the events the snapshot did not see are applied to the new
-    /// table by the projection itself, then the new table takes the old one's place and names.
+    /// tables by the projection itself, then each new table takes the old one's place and names.
     /// </summary>
     private async Task<long> SwapAsync(
-        string live, string shadow, string name, long last, List<(long From, long To)> unseen, CancellationToken ct)
+        IReadOnlyList<(string Live, string Shadow, string Name)> tables, long last, List<(long From, long To)> unseen, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await ScalarAsync(connection, tx, $"lock table {live} in exclusive mode", ct);
+        foreach (var (live, _, _) in tables) await ScalarAsync(connection, tx, $"lock table {live} in exclusive mode", ct);
 
         var late = new List<IEvent>();
         await using (var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(tx)))
@@ -174,27 +184,31 @@ public sealed class RevisionsRebuild(IDocumentStore store, NpgsqlDataSource db, 
                 late.AddRange(await session.Events.QueryAllRawEvents().Where(e => e.Sequence >= from && e.Sequence <= to).ToListAsync(ct));
             }
             late.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-            await new StatementRevisionsProjection(shadow).ApplyAsync(session, late, ct);
+            await new StatementRevisionsProjection(tables[0].Shadow, tables[1].Shadow).ApplyAsync(session, late, ct);
             await session.SaveChangesAsync(ct);
         }
 
-        var renames = new List<string> { $"drop table {live}", $"alter table {shadow} rename to {name}" };
-        await using (var command = new NpgsqlCommand(
-            """
-            select format('alter table %s rename constraint %I to %I', $1, conname, left(conname, -length('_rebuild')))
-            from pg_constraint where conrelid = $2::regclass and contype = 'p'
-            union all
-            select format('alter index %I.%I rename to %I', n.nspname, c.relname, left(c.relname, -length('_rebuild')))
-            from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-            where i.indrelid = $2::regclass and not i.indisprimary
-            """, connection, tx))
+        var renames = new List<string>();
+        foreach (var (live, shadow, name) in tables)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = live });
-            command.Parameters.Add(new NpgsqlParameter { Value = shadow });
-            await using var rows = await command.ExecuteReaderAsync(ct);
-            var constraintAndIndexes = new List<string>();
-            while (await rows.ReadAsync(ct)) constraintAndIndexes.Add(rows.GetString(0));
-            renames.AddRange(constraintAndIndexes);
+            renames.AddRange([$"drop table {live}", $"alter table {shadow} rename to {name}"]);
+            await using (var command = new NpgsqlCommand(
+                """
+                select format('alter table %s rename constraint %I to %I', $1, conname, left(conname, -length('_rebuild')))
+                from pg_constraint where conrelid = $2::regclass and contype = 'p'
+                union all
+                select format('alter index %I.%I rename to %I', n.nspname, c.relname, left(c.relname, -length('_rebuild')))
+                from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+                where i.indrelid = $2::regclass and not i.indisprimary
+                """, connection, tx))
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = live });
+                command.Parameters.Add(new NpgsqlParameter { Value = shadow });
+                await using var rows = await command.ExecuteReaderAsync(ct);
+                var constraintAndIndexes = new List<string>();
+                while (await rows.ReadAsync(ct)) constraintAndIndexes.Add(rows.GetString(0));
+                renames.AddRange(constraintAndIndexes);
+            }
         }
         foreach (var sql in renames) await ScalarAsync(connection, tx, sql, ct);
         await tx.CommitAsync(ct);

@@ -19,11 +19,13 @@ namespace PositionLedger.Revisions;
 /// emptied on teardown.
 /// </para>
 /// </summary>
-public sealed class StatementRevisionsProjection(string table) : IProjection
+public sealed class StatementRevisionsProjection(string table, string resolutionsTable) : IProjection
 {
     public const string TableName = "pl_statement_revisions";
 
     private static readonly BatchedSql GenericPlans = new("set local plan_cache_mode = force_generic_plan");
+
+    private readonly ResolvedClaims.Statements _resolutions = new(table, resolutionsTable);
 
     private readonly BatchedSql _close = new(
         $"""
@@ -118,9 +120,25 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        var page = new Page();
-        foreach (var e in events)
+        // A transaction's events share its record time. A page of several (a rebuild's, a swap's catch-up) is applied one
+        // record time after another, so that each claim's resolution changes at the moment the ledger learned of it.
+        var generic = false;
+        for (var start = 0; start < events.Count;)
         {
+            var end = start + 1;
+            while (end < events.Count && events[end].Timestamp == events[start].Timestamp) end++;
+            ApplyRun(operations, events, start, end, ref generic);
+            start = end;
+        }
+        return Task.CompletedTask;
+    }
+
+    private void ApplyRun(IDocumentOperations operations, IReadOnlyList<IEvent> events, int start, int end, ref bool generic)
+    {
+        var page = new Page();
+        for (var i = start; i < end; i++)
+        {
+            var e = events[i];
             switch (e.Data)
             {
                 case PositionStated s:
@@ -136,11 +154,12 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
             }
         }
 
-        if (page.Closings.Count == 0 && page.Rows.Count == 0) return Task.CompletedTask;
+        if (page.Closings.Count == 0 && page.Rows.Count == 0) return;
         // Both statements are prepared, but PostgreSQL would still plan them anew on every call (a plan for
         // the actual array sizes looks cheaper to it than the generic one): 0.24 ms per append, more than the
         // insert itself costs. The generic plan is the same plan for any page size.
-        GenericPlans.QueueIn(operations);
+        if (!generic) GenericPlans.QueueIn(operations);
+        generic = true;
 
         // Closings first: they only touch revisions from earlier pages, never the ones inserted below.
         if (page.Closings.Count > 0)
@@ -151,7 +170,8 @@ public sealed class StatementRevisionsProjection(string table) : IProjection
                 page.Closings.Select(c => c.Sequence).ToArray());
         }
         if (page.Rows.Count > 0) QueueInsert(operations, page.Rows);
-        return Task.CompletedTask;
+        var touched = page.Rows.Select(r => r.StatementId).Concat(page.Closings.Select(c => c.StatementId)).Distinct().ToArray();
+        ResolvedClaims.QueueResolve(operations, _resolutions, touched, events[start].Timestamp.ToUniversalTime());
     }
 
     /// <summary>One array per column, in the order of <see cref="RevisionRows.Written"/>.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -15,11 +16,17 @@ public sealed class when_the_revision_table_is_rebuilt(AppFixture app) : ApiTest
     private RevisionsRebuild Rebuild => App.Services.GetRequiredService<RevisionsRebuild>();
 
     /// <summary>Every column of every row, as PostgreSQL prints the row.</summary>
-    private async Task<List<string>> RevisionRowsAsync()
+    private Task<List<string>> RevisionRowsAsync() =>
+        RowsAsync($"select r::text from {App.Services.GetRequiredService<RevisionTable>().QualifiedName} r order by statement_id, version");
+
+    /// <summary>Every column of every claim's resolution row, as PostgreSQL prints the row.</summary>
+    private Task<List<string>> ResolvedClaimRowsAsync() =>
+        RowsAsync($"select r::text from {App.Services.GetRequiredService<RevisionTable>().ResolvedClaims} r order by claim_id, recorded_from");
+
+    private async Task<List<string>> RowsAsync(string sql)
     {
         var rows = new List<string>();
-        await using var command = App.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
-            $"select r::text from {App.Services.GetRequiredService<RevisionTable>().QualifiedName} r order by statement_id, version");
+        await using var command = App.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(sql);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
         return rows;
@@ -48,12 +55,59 @@ public sealed class when_the_revision_table_is_rebuilt(AppFixture app) : ApiTest
                 ["issue", "statedAt"], "Wrong issue"),
             new StatementRetracted(claim.StatementId, "Unsourced"));
         var inline = await RevisionRowsAsync();
+        var resolved = await ResolvedClaimRowsAsync();
 
         var report = await Rebuild.RunAsync(null, CancellationToken.None);
 
         report.Revisions.ShouldBe(4);
         (await RevisionRowsAsync()).ShouldBe(inline);
+        // The claim, open (Russia said nothing after it) until it was retracted.
+        resolved.ShouldHaveSingleItem().ShouldNotEndWith(",)"); // recorded_to, the last column, is set
+        (await ResolvedClaimRowsAsync()).ShouldBe(resolved);
         await App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+    }
+
+    [Theory]
+    [InlineData(11, 400)]
+    [InlineData(12, 400)]
+    public async Task on_a_random_history_the_claims_resolutions_are_the_ones_the_projection_kept(int seed, int events)
+    {
+        var random = new Random(seed);
+        await App.GivenPartiesAndIssuesAsync(
+            Stances.when_random_histories_are_checked_against_the_reference_fold.Parties,
+            Stances.when_random_histories_are_checked_against_the_reference_fold.Issues);
+        await Stances.when_random_histories_are_checked_against_the_reference_fold.GenerateHistoryAsync(App, random, events);
+        var resolved = await ResolvedClaimRowsAsync();
+
+        await Rebuild.RunAsync(null, CancellationToken.None);
+
+        resolved.Count.ShouldBeGreaterThan(20);
+        (await ResolvedClaimRowsAsync()).ShouldBe(resolved);
+    }
+
+    [Fact]
+    public async Task a_ledger_kept_before_claims_were_resolved_gets_its_resolutions_when_the_app_starts()
+    {
+        await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire"]);
+        var claim = Stated("russia", "ceasefire", Stance.Rejects, "2025-03-12", claimedBy: new ClaimedBy("ukraine", "Zelenskiy"));
+        var rejection = Stated("russia", "ceasefire", Stance.Rejects, "2025-03-14");
+        await App.GivenAsync(claim, rejection);
+        var resolved = await ResolvedClaimRowsAsync();
+        // As an app of the previous version left it: the revisions, and no resolutions.
+        await using (var emptied = App.Services.GetRequiredService<NpgsqlDataSource>()
+            .CreateCommand($"delete from {App.Services.GetRequiredService<RevisionTable>().ResolvedClaims}"))
+        {
+            await emptied.ExecuteNonQueryAsync();
+        }
+
+        await using var restarted = AppFixture.OnSchemaOf(App);
+        await ((IAsyncLifetime)restarted).InitializeAsync();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await ResolvedClaimRowsAsync()).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        (await ResolvedClaimRowsAsync()).ShouldBe(resolved);
+        var claims = await restarted.Client.GetFromJsonAsync<System.Text.Json.Nodes.JsonObject>("/api/parties/ukraine/claims-made");
+        claims!["claims"]![0]!["resolution"]!.GetValue<string>().ShouldBe("borne-out");
     }
 
     [Fact]
@@ -76,8 +130,10 @@ public sealed class when_the_revision_table_is_rebuilt(AppFixture app) : ApiTest
         await writing;
 
         var inline = await RevisionRowsAsync();
+        var resolved = await ResolvedClaimRowsAsync();
         await Rebuild.RunAsync(null, CancellationToken.None);
         (await RevisionRowsAsync()).ShouldBe(inline);
+        (await ResolvedClaimRowsAsync()).ShouldBe(resolved);
         inline.Count.ShouldBe(340);
     }
 }

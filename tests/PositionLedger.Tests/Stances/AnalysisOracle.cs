@@ -90,6 +90,35 @@ public sealed class when_random_histories_are_analysed(AppFixture app) : ApiTest
         compared.ShouldBe(questions.Count);
     }
 
+    [Fact]
+    public async Task claims_and_the_statements_that_resolve_them_appended_at_once_are_resolved_as_the_fold_says()
+    {
+        await App.GivenPartiesAndIssuesAsync(["russia", "ukraine"], ["ceasefire"]);
+        // Eight writers on one issue of one party, own statements and claims about it interleaved on few days: each
+        // transaction resolves claims the others are adding at the same moment.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(writer => Task.Run(async () =>
+        {
+            var random = new Random(writer);
+            for (var i = 0; i < 25; i++)
+            {
+                var day = $"2025-03-{1 + random.Next(6):00}";
+                await App.GivenAsync(random.Next(2) == 0
+                    ? Scenario.Stated("russia", "ceasefire", (PositionLedger.Statements.Stance)random.Next(7), day)
+                    : Scenario.Stated("russia", "ceasefire", PositionLedger.Statements.Stance.Rejects, day,
+                        claimedBy: new PositionLedger.Statements.ClaimedBy("ukraine", "Zelenskiy")));
+            }
+        })));
+        var log = await when_random_histories_are_checked_against_the_reference_fold.RawLogAsync(App);
+
+        var claims = await Client.GetFromJsonAsync<JsonObject>("/api/parties/ukraine/claims-made");
+
+        var now = DateTimeOffset.UtcNow.AddMinutes(1);
+        var expected = ReferenceFold.ClaimsMade(log, "ukraine", now, now);
+        expected.Count.ShouldBeGreaterThan(60);
+        Render(claims!["claims"]!.AsArray().Select(c => $"{c!["statementId"]}:{c["resolution"]}:{c["resolvedBy"]}"))
+            .ShouldBe(Render(expected.Select(c => $"{c.StatementId}:{c.Resolution}:{c.ResolvedBy}")));
+    }
+
     /// <summary>A valid-time range: either end left out at times, dates and instants, sometimes empty.</summary>
     private static (string? From, string? To) Range(Random random)
     {
