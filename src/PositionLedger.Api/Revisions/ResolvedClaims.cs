@@ -133,7 +133,8 @@ public static class ResolvedClaims
                 join {revisions} c on c.party = w.party and c.issue = w.issue and c.claimed_by is not null and c.recorded_to is null
                     and c.stated_at < w.upto and c.stated_at >= coalesce(w.since, '-infinity')
                 union
-                select statement_id from touched),
+                -- A claim of the transaction's, or a statement that was a claim before it (its closed revision is touched too).
+                select statement_id from touched where claimed_by is not null),
             resolved as (
                 select c.statement_id, c.version, c.claimed_by, c.stated_at, c.statement_seq, c.party, c.issue, c.stance,
                        c.stated_on_date, c.speaker, c.claimed_by_speaker, c.evidence_kind,
