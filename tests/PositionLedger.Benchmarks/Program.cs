@@ -165,6 +165,11 @@ if (Runs("B7"))
     var convergence = await Time((asOf, knownAt) => PositionLedger.Analysis.ConvergenceEndpoint.ReadAsync(stanceDb.Value, revisions,
         SyntheticLedger.Issues[Random.Shared.Next(SyntheticLedger.Issues.Length)], parties, new(asOf.AddDays(-30), asOf, knownAt), all,
         CancellationToken.None));
+    // The floor under claims made: the largest answer's rows (the party with the most claims, its whole history, known
+    // now), read from the resolved claims and dropped, nothing built; how long PostgreSQL and the wire alone take.
+    var (largest, rowsRead, floor) = await LargestClaimsAnswerAsync();
+    notes.Add($"B7: the largest answer ({largest}'s {rowsRead:N0} claims, whole history, known now): its rows alone, read and "
+        + $"not built, p50/min {floor.P50:N1}/{floor.Min:N1} ms over 100 reads.");
     results.Add(new("B7", $"analysis reads, {ledger.Count:N0} statements, server-side",
         $"claims made (whole history) p50/p95 {claimsMade.P50:N1}/{claimsMade.P95:N1} ms; "
         + $"flips (30 days) {flips.P50:N1}/{flips.P95:N1} ms; "
@@ -700,6 +705,37 @@ async Task<int> NaiveFold(string party, DateTimeOffset asOf, DateTimeOffset know
 
 // After a load: what autovacuum would do anyway, done now so the planner's statistics fit the tables, and
 // the asynchronous projection's backlog finished.
+async Task<(string Party, int Rows, (double P50, double Min) Times)> LargestClaimsAnswerAsync()
+{
+    string party;
+    await using (var most = db.CreateCommand(
+        $"select claimed_by from {revisions.ResolvedClaims} where recorded_to is null group by 1 order by count(*) desc limit 1"))
+    {
+        party = (string)(await most.ExecuteScalarAsync())!;
+    }
+    var times = new List<double>();
+    var rows = 0;
+    for (var i = 0; i < 120; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var command = stanceDb.Value.CreateCommand(
+            $"""
+            select claim_id, party, issue, stance, stated_at, stated_on_date, speaker, claimed_by, claimed_by_speaker, evidence_kind,
+                   resolver_id, resolver_stance
+            from {revisions.ResolvedClaims}
+            where claimed_by = $1 and recorded_to is null
+            order by stated_at, statement_seq
+            """);
+        command.Parameters.Add(new() { Value = party });
+        await using var reader = await command.ExecuteReaderAsync();
+        rows = 0;
+        while (await reader.ReadAsync()) rows++;
+        if (i >= 20) times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+    times.Sort();
+    return (party, rows, (times[times.Count / 2], times[0]));
+}
+
 async Task SettleAsync()
 {
     await VacuumAnalyze(revisions.QualifiedName, revisions.ResolvedClaims, $"{Schema}.mt_events", $"{Schema}.mt_streams");

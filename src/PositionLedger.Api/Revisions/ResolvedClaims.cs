@@ -12,7 +12,7 @@ namespace PositionLedger.Revisions;
 /// statedAt is at or before asOf, else the claim is open. A probe per claim, as the evidence-filtered read still does,
 /// cost ~8-13 us each at 1,000,000 statements (docs/benchmarks.md, B7).
 /// <para>
-/// Kept by <see cref="StatementRevisionsProjection"/> after each transaction's revisions (<see cref="QueueResolve"/>):
+/// Kept by <see cref="StatementRevisionsProjection"/> after each transaction's revisions (<see cref="Statements.QueueIn"/>):
 /// a new own statement at s changes the resolver of exactly the claims on its party and issue with statedAt in
 /// [the previous own statedAt, s), and so does one that leaves s (a retraction, or a correction that moves or changes it),
 /// so only those and the transaction's own claims are resolved again; a row changes only when its claim's revision or
@@ -69,19 +69,19 @@ public static class ResolvedClaims
         return table;
     }
 
-    /// <summary>
-    /// Queues, after one transaction's revision rows (all dated <paramref name="at"/>), the locks and the statement that
-    /// resolve again the claims they affect.
-    /// </summary>
-    public static void QueueResolve(IDocumentOperations operations, Statements statements, Guid[] touched, DateTimeOffset at)
-    {
-        statements.Lock.QueueIn(operations, touched, at);
-        statements.Resolve.QueueIn(operations, touched, at);
-    }
-
     /// <summary>The two statements for one revision table and its claim resolutions.</summary>
     public sealed class Statements(string revisions, string resolutions)
     {
+        /// <summary>
+        /// Queues, after one transaction's revision rows (all dated <paramref name="at"/>), the locks and the statement that
+        /// resolve again the claims they affect.
+        /// </summary>
+        public void QueueIn(IDocumentOperations operations, Guid[] touched, DateTimeOffset at)
+        {
+            Lock.QueueIn(operations, touched, at);
+            Resolve.QueueIn(operations, touched, at);
+        }
+
         /// <summary>Runs both in the transaction given, for writers outside a Marten session (the bulk import).</summary>
         public async Task RunAsync(NpgsqlTransaction tx, Guid[] touched, DateTimeOffset at, CancellationToken ct)
         {

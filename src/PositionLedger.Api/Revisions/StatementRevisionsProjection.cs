@@ -18,14 +18,15 @@ namespace PositionLedger.Revisions;
 /// statement per event. Inline, so a write is visible to the next read; rebuildable, because the table is
 /// emptied on teardown.
 /// </para>
+/// <para>After each transaction's rows, the claims they can resolve are resolved again (<see cref="ResolvedClaims"/>).</para>
 /// </summary>
-public sealed class StatementRevisionsProjection(string table, string resolutionsTable) : IProjection
+public sealed class StatementRevisionsProjection(string table, string resolvedClaimsTable) : IProjection
 {
     public const string TableName = "pl_statement_revisions";
 
     private static readonly BatchedSql GenericPlans = new("set local plan_cache_mode = force_generic_plan");
 
-    private readonly ResolvedClaims.Statements _resolutions = new(table, resolutionsTable);
+    private readonly ResolvedClaims.Statements _resolvedClaims = new(table, resolvedClaimsTable);
 
     private readonly BatchedSql _close = new(
         $"""
@@ -171,7 +172,7 @@ public sealed class StatementRevisionsProjection(string table, string resolution
         }
         if (page.Rows.Count > 0) QueueInsert(operations, page.Rows);
         var touched = page.Rows.Select(r => r.StatementId).Concat(page.Closings.Select(c => c.StatementId)).Distinct().ToArray();
-        ResolvedClaims.QueueResolve(operations, _resolutions, touched, events[start].Timestamp.ToUniversalTime());
+        _resolvedClaims.QueueIn(operations, touched, events[start].Timestamp.ToUniversalTime());
     }
 
     /// <summary>One array per column, in the order of <see cref="RevisionRows.Written"/>.</summary>
