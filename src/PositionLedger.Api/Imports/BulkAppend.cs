@@ -131,7 +131,8 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
             insert.Parameters.AddWithValue(parameter, value);
             await insert.ExecuteNonQueryAsync(ct);
         }
-        // The claims the batch's statements resolve (or that it adds), dated as the batch's events are.
+        // The claims the batch's statements resolve (or that it adds), dated as the batch's events are: the bulk append's
+        // COPY leaves each event the time of its transaction, one record time for the whole batch.
         await using var touched = new NpgsqlCommand(
             $"select array_agg(distinct stream_id::uuid), min(timestamp) from {_events} where {filter}", tx.Connection, tx);
         touched.Parameters.AddWithValue(parameter, value);

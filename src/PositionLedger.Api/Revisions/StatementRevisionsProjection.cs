@@ -121,8 +121,9 @@ public sealed class StatementRevisionsProjection(string table, string resolvedCl
 
     public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
-        // A transaction's events share its record time. A page of several (a rebuild's, a swap's catch-up) is applied one
-        // record time after another, so that each claim's resolution changes at the moment the ledger learned of it.
+        // Applied one record time after another (events of one transaction may be stamped apart; a rebuild's page spans
+        // many transactions), so that a claim's resolution changes at the record time of the revision that changed it,
+        // as the rebuild's sweep dates it.
         var generic = false;
         for (var start = 0; start < events.Count;)
         {

@@ -166,14 +166,18 @@ public sealed class when_random_histories_under_review_are_checked_against_the_r
     private static T Pick<T>(Random random, T[] items) => items[random.Next(items.Length)];
 
     /// <summary>
-    /// The ledger as review defines it, from the proposal streams alone: each approved change, with the approval's
-    /// record time and sequence; and when each proposal was made (for knownAt between a proposal and its decision).
+    /// The ledger as review defines it, from the proposal streams: each approved change, with the record time and
+    /// sequence of the event its approval appended; and when each proposal was made (for knownAt between a proposal and
+    /// its decision).
     /// </summary>
     private async Task<(IReadOnlyList<IEvent> Log, DateTimeOffset[] ProposedAt)> ApprovedLogAsync()
     {
         await using var session = app.Store.QuerySession();
-        var raw = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamKey!.StartsWith(Proposal.StreamPrefix)).OrderBy(e => e.Sequence).ToListAsync();
+        var all = await session.Events.QueryAllRawEvents().OrderBy(e => e.Sequence).ToListAsync();
+        var raw = all.Where(e => e.StreamKey!.StartsWith(Proposal.StreamPrefix)).ToList();
+        // Each approval's statement event, appended in the same transaction: its own stamp is the change's record time
+        // (a transaction's events are stamped apart, by more than a millisecond on a busy machine).
+        var statementEvents = all.Where(e => e.Data is PositionStated or StatementCorrected or StatementRetracted).ToLookup(e => e.StreamKey);
         var proposals = raw.Where(e => e.Data is ChangeProposed).ToDictionary(e => ((ChangeProposed)e.Data).ProposalId, e => (ChangeProposed)e.Data);
         var log = raw.Where(e => e.Data is ProposalApproved).Select(e =>
         {
@@ -184,8 +188,9 @@ public sealed class when_random_histories_under_review_are_checked_against_the_r
                 { Corrected: { } corrected } => new Event<StatementCorrected>(corrected),
                 _ => new Event<StatementRetracted>(change.Retracted!),
             };
-            effect.Timestamp = e.Timestamp;
-            effect.Sequence = e.Sequence;
+            var appended = statementEvents[change.StatementId.ToString()].MinBy(s => Math.Abs(s.Sequence - e.Sequence))!;
+            effect.Timestamp = appended.Timestamp;
+            effect.Sequence = appended.Sequence;
             return effect;
         }).ToList();
         return (log, [.. raw.Where(e => e.Data is ChangeProposed).Select(e => e.Timestamp)]);
