@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace PositionLedger.Revisions;
 
 [Description(
-    "Rebuilds the bitemporal revision table from the event log into a new table and swaps it in" +
+    "Rebuilds the bitemporal revision table and the resolved claims from the event log into new tables and swaps them in" +
     " (reads go on; appends wait only for the swap)",
     Name = "rebuild-revisions")]
 public sealed class RebuildCommand : JasperFxAsyncCommand<NetCoreInput>
