@@ -126,28 +126,24 @@ public sealed class BulkAppend(IDocumentStore store, NpgsqlDataSource db, Revisi
     {
         // Room to sort the largest batch's events with their JSON in memory (100,000 lines, ~65 MB).
         await ExecuteAsync(tx.Connection!, "set local work_mem = '100MB'", ct);
-        await using (var insert = rows.Insert(revisions.QualifiedName, filter, tx.Connection!, tx))
+        // The rows written, and so the claims they resolve (or add), dated as the batch's events are: the bulk append's
+        // COPY leaves each event the time of its transaction, one record time for the whole batch. Rows a recovery finds
+        // already there were resolved in the transaction that wrote them.
+        var statements = new HashSet<Guid>();
+        var at = DateTimeOffset.MaxValue;
+        await using (var insert = rows.Insert(revisions.QualifiedName, filter, tx.Connection!, tx, returning: true))
         {
             insert.Parameters.AddWithValue(parameter, value);
-            await insert.ExecuteNonQueryAsync(ct);
+            await using var written = await insert.ExecuteReaderAsync(ct);
+            while (await written.ReadAsync(ct))
+            {
+                statements.Add(written.GetGuid(0));
+                var recorded = written.GetFieldValue<DateTimeOffset>(1);
+                if (recorded < at) at = recorded;
+            }
         }
-        // The claims the batch's statements resolve (or that it adds), dated as the batch's events are: the bulk append's
-        // COPY leaves each event the time of its transaction, one record time for the whole batch.
-        await using var touched = new NpgsqlCommand(
-            $"select array_agg(distinct stream_id::uuid), min(timestamp) from {_events} where {filter}", tx.Connection, tx);
-        touched.Parameters.AddWithValue(parameter, value);
-        Guid[] statements;
-        DateTimeOffset at;
-        await using (var reader = await touched.ExecuteReaderAsync(ct))
-        {
-            await reader.ReadAsync(ct);
-            if (reader.IsDBNull(0)) return;
-            (statements, at) = (reader.GetFieldValue<Guid[]>(0), reader.GetFieldValue<DateTimeOffset>(1));
-        }
-        await _resolvedClaims.RunAsync(tx, statements, at, ct);
+        if (statements.Count > 0) await _resolvedClaims.RunAsync(tx, [.. statements], at, ct);
     }
-
-    private readonly string _events = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
 
     private readonly ResolvedClaims.Statements _resolvedClaims = new(revisions.QualifiedName, revisions.ResolvedClaims);
 

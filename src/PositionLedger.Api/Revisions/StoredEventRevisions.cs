@@ -30,7 +30,8 @@ public sealed class StoredEventRevisions(IDocumentStore store)
     /// A command inserting into <paramref name="target"/> the rows of the events matching <paramref name="filter"/>
     /// (SQL on mt_events, with its own parameters).
     /// </summary>
-    public NpgsqlCommand Insert(string target, string filter, NpgsqlConnection connection, NpgsqlTransaction tx)
+    /// <param name="returning">Whether the command returns each written row's statement_id and recorded_from.</param>
+    public NpgsqlCommand Insert(string target, string filter, NpgsqlConnection connection, NpgsqlTransaction tx, bool returning = false)
     {
         var command = new NpgsqlCommand(
             $"""
@@ -53,6 +54,7 @@ public sealed class StoredEventRevisions(IDocumentStore store)
             from revisions
             where type <> @retracted
             on conflict do nothing
+            {(returning ? "returning statement_id, recorded_from" : "")}
             """, connection, tx);
         command.Parameters.AddWithValue("types", _types);
         command.Parameters.AddWithValue("corrected", _types[1]);
