@@ -23,9 +23,9 @@ public sealed record PartyClaimsMade(
 
 /// <summary>
 /// Rule 6 of docs/design.md: every claim a party made about another, and whether the other's own next statement
-/// bore it out. Unfiltered, one index-only walk of the party's rows in the resolved claims (<see cref="ResolvedClaims"/>);
-/// with an evidence filter, which may pass over a claim's resolver, one walk of the party's claims and per claim two short
-/// index-only walks of the basis index (it carries the stance).
+/// bore it out. One index-only walk of the party's rows in the resolved claims (<see cref="ResolvedClaims"/>); with an
+/// evidence filter that passes over a claim's resolver, two short index-only walks of the basis index (it carries the
+/// stance) for that claim.
 /// </summary>
 public static class ClaimsMadeEndpoint
 {
@@ -41,15 +41,22 @@ public static class ClaimsMadeEndpoint
         order by c.stated_at, c.statement_seq
         """;
 
-    // The resolver of a claim about P on I at t: P's own effective statement on I with the smallest statedAt after t
-    // (and at or before asOf); among equals, the one first recorded later (rule 2's tie).
-    private const string Sql = """
-        select c.statement_id, c.party, c.issue, c.stance, c.stated_at, c.stated_on_date, c.speaker, c.claimed_by,
-               c.claimed_by_speaker, c.evidence_kind, res.statement_id as resolved_by, res.stance as resolved_stance
-        from {0} c
+    // With an evidence filter: a claim whose resolver passes the filter resolves as it does unfiltered (the first own
+    // statement after it is also the first that passes); otherwise the first own statement that passes, if any, by two
+    // short walks of the basis index: the smallest statedAt after the claim (and at or before asOf), then among equals
+    // the one first recorded later (rule 2's tie).
+    private const string FilteredSql = """
+        select c.claim_id, c.party, c.issue, c.stance, c.stated_at, c.stated_on_date, c.speaker, c.claimed_by,
+               c.claimed_by_speaker, c.evidence_kind,
+               case when c.resolver_evidence_kind = any(@kinds)
+                    then case when c.resolver_stated_at <= @as_of then c.resolver_id end else res.statement_id end as resolved_by,
+               case when c.resolver_evidence_kind = any(@kinds)
+                    then case when c.resolver_stated_at <= @as_of then c.resolver_stance end else res.stance end as resolved_stance
+        from {1} c
         left join lateral (
             select f.stated_at from {0} f
-            where f.party = c.party and f.issue = c.issue and f.claimed_by is null
+            where c.resolver_evidence_kind <> all(@kinds)
+              and f.party = c.party and f.issue = c.issue and f.claimed_by is null
               and f.stated_at > c.stated_at and f.stated_at <= @as_of
               and f.recorded_from <= @known_at and (f.recorded_to is null or f.recorded_to > @known_at)
               and f.evidence_kind = any(@kinds)
@@ -113,7 +120,7 @@ public static class ClaimsMadeEndpoint
     {
         var filtered = EvidenceKinds.All.Except(kinds).Any();
         await using var command = db.CommandOn(replica, string.Format(System.Globalization.CultureInfo.InvariantCulture,
-            filtered ? Sql : ResolvedSql, table.QualifiedName, table.ResolvedClaims));
+            filtered ? FilteredSql : ResolvedSql, table.QualifiedName, table.ResolvedClaims));
         command.Parameters.AddWithValue("party", party);
         command.Parameters.AddWithValue("as_of", clocks.AsOf.ToUniversalTime());
         command.Parameters.AddWithValue("known_at", clocks.KnownAt.ToUniversalTime());

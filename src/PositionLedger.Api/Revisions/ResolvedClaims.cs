@@ -28,7 +28,7 @@ public static class ResolvedClaims
     [
         "claim_id", "claim_version", "claimed_by", "stated_at", "statement_seq", "party", "issue", "stance", "stated_on_date",
         "speaker", "claimed_by_speaker", "evidence_kind", "resolver_id", "resolver_stated_at", "resolver_stance",
-        "recorded_from", "recorded_to",
+        "resolver_evidence_kind", "recorded_from", "recorded_to",
     ];
 
     public static Table DefineTable(string schema)
@@ -49,6 +49,8 @@ public static class ResolvedClaims
         table.AddColumn<Guid>("resolver_id");
         table.AddColumn<DateTimeOffset>("resolver_stated_at");
         table.AddColumn<string>("resolver_stance");
+        // An evidence filter that lets the resolver through resolves the claim as it does unfiltered.
+        table.AddColumn<string>("resolver_evidence_kind");
         table.AddColumn<DateTimeOffset>("recorded_from").AsPrimaryKey();
         table.AddColumn<DateTimeOffset>("recorded_to");
 
@@ -57,7 +59,7 @@ public static class ResolvedClaims
         {
             Columns = ["claimed_by", "stated_at", "statement_seq"],
             IncludeColumns = ["recorded_from", "recorded_to", "claim_id", "party", "issue", "stance", "stated_on_date", "speaker",
-                "claimed_by_speaker", "evidence_kind", "resolver_id", "resolver_stated_at", "resolver_stance"],
+                "claimed_by_speaker", "evidence_kind", "resolver_id", "resolver_stated_at", "resolver_stance", "resolver_evidence_kind"],
         });
         // The row a transaction compares with and closes. Not unique: the statement that closes a claim's row inserts its
         // successor, and PostgreSQL does not say which of the two it does first.
@@ -138,11 +140,12 @@ public static class ResolvedClaims
             resolved as (
                 select c.statement_id, c.version, c.claimed_by, c.stated_at, c.statement_seq, c.party, c.issue, c.stance,
                        c.stated_on_date, c.speaker, c.claimed_by_speaker, c.evidence_kind,
-                       res.statement_id as resolver_id, res.stated_at as resolver_stated_at, res.stance as resolver_stance
+                       res.statement_id as resolver_id, res.stated_at as resolver_stated_at, res.stance as resolver_stance,
+                       res.evidence_kind as resolver_evidence_kind
                 from affected a
                 join {revisions} c on c.statement_id = a.statement_id and c.recorded_to is null and c.claimed_by is not null
                 left join lateral (
-                    select o.statement_id, o.stated_at, o.stance from {revisions} o
+                    select o.statement_id, o.stated_at, o.stance, o.evidence_kind from {revisions} o
                     where o.party = c.party and o.issue = c.issue and o.claimed_by is null and o.recorded_to is null
                       and o.stated_at > c.stated_at
                     order by o.stated_at, o.statement_seq desc
@@ -152,7 +155,8 @@ public static class ResolvedClaims
                        n.statement_id is not null and n.version = x.claim_version
                          and n.resolver_id is not distinct from x.resolver_id
                          and n.resolver_stated_at is not distinct from x.resolver_stated_at
-                         and n.resolver_stance is not distinct from x.resolver_stance as unchanged
+                         and n.resolver_stance is not distinct from x.resolver_stance
+                         and n.resolver_evidence_kind is not distinct from x.resolver_evidence_kind as unchanged
                 from {resolutions} x
                 join affected a on a.statement_id = x.claim_id
                 left join resolved n on n.statement_id = x.claim_id
@@ -172,14 +176,15 @@ public static class ResolvedClaims
                     claim_version = n.version, claimed_by = n.claimed_by, stated_at = n.stated_at, statement_seq = n.statement_seq,
                     party = n.party, issue = n.issue, stance = n.stance, stated_on_date = n.stated_on_date, speaker = n.speaker,
                     claimed_by_speaker = n.claimed_by_speaker, evidence_kind = n.evidence_kind, resolver_id = n.resolver_id,
-                    resolver_stated_at = n.resolver_stated_at, resolver_stance = n.resolver_stance
+                    resolver_stated_at = n.resolver_stated_at, resolver_stance = n.resolver_stance,
+                    resolver_evidence_kind = n.resolver_evidence_kind
                 from current_rows c join resolved n on n.statement_id = c.claim_id, given
                 where x.claim_id = c.claim_id and x.recorded_to is null and not c.unchanged and c.recorded_from >= given.at
                 returning x.claim_id)
             insert into {resolutions} ({string.Join(", ", Columns)})
             select n.statement_id, n.version, n.claimed_by, n.stated_at, n.statement_seq, n.party, n.issue, n.stance,
                    n.stated_on_date, n.speaker, n.claimed_by_speaker, n.evidence_kind, n.resolver_id, n.resolver_stated_at,
-                   n.resolver_stance, given.at, null
+                   n.resolver_stance, n.resolver_evidence_kind, given.at, null
             from resolved n, given
             where not exists (select 1 from current_rows c where c.claim_id = n.statement_id)
                or exists (select 1 from current_rows c where c.claim_id = n.statement_id and not c.unchanged and c.recorded_from < given.at)

@@ -82,12 +82,11 @@ public static class ResolvedClaimsSweep
                 await copy.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
                 await copy.WriteAsync(r.StatedAt, NpgsqlDbType.TimestampTz, ct);
                 await copy.WriteAsync(r.Stance, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(r.EvidenceKind, NpgsqlDbType.Text, ct);
             }
             else
             {
-                await copy.WriteNullAsync(ct);
-                await copy.WriteNullAsync(ct);
-                await copy.WriteNullAsync(ct);
+                for (var i = 0; i < 4; i++) await copy.WriteNullAsync(ct);
             }
             await copy.WriteAsync(row.From, NpgsqlDbType.TimestampTz, ct);
             if (row.To is { } to) await copy.WriteAsync(to, NpgsqlDbType.TimestampTz, ct);
@@ -163,7 +162,8 @@ public static class ResolvedClaimsSweep
                 var first = FirstWhere(own, o => o.StatedAt > claim.StatedAt);
                 var resolver = first < own.Count ? own[first] : null;
                 if (row is not null && row.Claim.Version == claim.Version && row.Resolver?.Id == resolver?.Id
-                    && row.Resolver?.StatedAt == resolver?.StatedAt && row.Resolver?.Stance == resolver?.Stance)
+                    && row.Resolver?.StatedAt == resolver?.StatedAt && row.Resolver?.Stance == resolver?.Stance
+                    && row.Resolver?.EvidenceKind == resolver?.EvidenceKind)
                     continue;
                 if (row is not null) row.To = at;
                 open[id] = new Row(claim, resolver, at);
