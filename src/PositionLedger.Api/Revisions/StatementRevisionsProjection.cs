@@ -107,13 +107,6 @@ public sealed class StatementRevisionsProjection(string table, string resolvedCl
             IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version", "evidence_kind"],
             Predicate = "claimed_by is not null",
         });
-        // The claims a party made (analysis rule 6), by when they were made.
-        table.Indexes.Add(new IndexDefinition("ix_pl_revisions_claims_made")
-        {
-            Columns = ["claimed_by", "stated_at"],
-            IncludeColumns = ["recorded_from", "recorded_to", "statement_id", "version", "evidence_kind"],
-            Predicate = "claimed_by is not null",
-        });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_timeline") { Columns = ["stated_at", "statement_seq"] });
         table.Indexes.Add(new IndexDefinition("ix_pl_revisions_search") { Columns = ["search"], Method = IndexMethod.gin });
         return table;
