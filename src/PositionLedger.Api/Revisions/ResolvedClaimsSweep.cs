@@ -107,7 +107,8 @@ public static class ResolvedClaimsSweep
             if (!moments.TryGetValue(at, out var moment)) moments[at] = moment = ([], []);
             return moment;
         }
-        foreach (var revision in group)
+        // A revision replaced at the record time it was made (in one transaction, stamped alike) was never in force.
+        foreach (var revision in group.Where(r => r.To != r.From))
         {
             At(revision.From).Opened.Add(revision);
             if (revision.To is { } to) At(to).Closed.Add(revision);
