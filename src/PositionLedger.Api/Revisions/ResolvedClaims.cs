@@ -8,9 +8,9 @@ namespace PositionLedger.Revisions;
 /// <summary>
 /// Analysis rule 6 kept as rows: each claim's resolver (its party's own next statement on the issue, with no bound in
 /// valid time) as the ledger knew it, valid in record time from recorded_from until recorded_to, beside the claim's
-/// content. Claims made (unfiltered) is then one index-only walk of the claimant's rows: the resolver counts when its
-/// statedAt is at or before asOf, else the claim is open. A probe per claim, as the evidence-filtered read still does,
-/// cost ~8-13 us each at 1,000,000 statements (docs/benchmarks.md, B7).
+/// content. Claims made is then one index-only walk of the claimant's rows: the resolver counts when its statedAt is
+/// at or before asOf, else the claim is open (an evidence filter that passes over the resolver sends that claim to a
+/// probe). A probe for every claim cost ~8-13 us each at 1,000,000 statements (docs/benchmarks.md, B7).
 /// <para>
 /// Kept by <see cref="StatementRevisionsProjection"/> after each transaction's revisions (<see cref="Statements.QueueIn"/>):
 /// a new own statement at s changes the resolver of exactly the claims on its party and issue with statedAt in
@@ -164,13 +164,11 @@ public static class ResolvedClaims
             closed as (
                 update {resolutions} x set recorded_to = given.at
                 from current_rows c, given
-                where x.claim_id = c.claim_id and x.recorded_to is null and not c.unchanged and c.recorded_from < given.at
-                returning x.claim_id),
+                where x.claim_id = c.claim_id and x.recorded_to is null and not c.unchanged and c.recorded_from < given.at),
             dropped as (
                 delete from {resolutions} x
                 using current_rows c, given
-                where x.claim_id = c.claim_id and x.recorded_to is null and not c.lives and c.recorded_from >= given.at
-                returning x.claim_id),
+                where x.claim_id = c.claim_id and x.recorded_to is null and not c.lives and c.recorded_from >= given.at),
             rewritten as (
                 update {resolutions} x set
                     claim_version = n.version, claimed_by = n.claimed_by, stated_at = n.stated_at, statement_seq = n.statement_seq,
@@ -179,8 +177,7 @@ public static class ResolvedClaims
                     resolver_stated_at = n.resolver_stated_at, resolver_stance = n.resolver_stance,
                     resolver_evidence_kind = n.resolver_evidence_kind
                 from current_rows c join resolved n on n.statement_id = c.claim_id, given
-                where x.claim_id = c.claim_id and x.recorded_to is null and not c.unchanged and c.recorded_from >= given.at
-                returning x.claim_id)
+                where x.claim_id = c.claim_id and x.recorded_to is null and not c.unchanged and c.recorded_from >= given.at)
             insert into {resolutions} ({string.Join(", ", Columns)})
             select n.statement_id, n.version, n.claimed_by, n.stated_at, n.statement_seq, n.party, n.issue, n.stance,
                    n.stated_on_date, n.speaker, n.claimed_by_speaker, n.evidence_kind, n.resolver_id, n.resolver_stated_at,
